@@ -1,0 +1,84 @@
+"""The `select` / `selector` / `python -m selector` command line: parsers and dispatch only.
+
+Each verb lives in its own module with `make_parser(subparsers)`, a config dataclass and
+`main(cfg)`; this file registers them. Verb modules import nothing heavy at module level, so
+`select --help` stays fast.
+
+`select` is a reserved word in bash: `select rank ...` is a syntax error there. Use
+`selector rank ...`, `command select rank ...` or `python -m selector rank ...`.
+"""
+
+import argparse
+import importlib
+import sys
+
+# verb -> (module, config dataclass name)
+VERBS = {
+    "pools": ("selector.pools", "PoolsConfig"),
+    "rank": ("selector.rank", "RankConfig"),
+    "show": ("selector.show", "ShowConfig"),
+    "sql": ("selector.query", "SqlConfig"),
+}
+
+EPILOG = """\
+examples:
+  selector rank --pool dsr-sub --history ../shared/data/histories/dsr_sub_acc_step_500.json
+  selector show pi13 --pool dsr-sub
+  selector sql "SELECT * FROM scores WHERE rank <= 16 ORDER BY score, rank"
+
+`select` is a reserved word in bash (`select rank ...` is a syntax error there):
+use `selector ...`, `command select ...` or `python -m selector ...`; all three are the same.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from selector import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="selector", description="Find the few training examples worth RL-training a language model on "
+        "(1-shot RLVR, arXiv 2504.20571), and prove it.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"rlvr-select {__version__}")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    for verb, (module, _) in VERBS.items():
+        importlib.import_module(module).make_parser(sub)
+    return parser
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Parse, dispatch, and turn a UserError into one line on stderr and exit code 2."""
+    from selector.config import from_args
+    from selector.errors import UserError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.verb:
+        parser.print_help()
+        return 2
+    _one_line_warnings(parser.prog)
+    module, config = VERBS[args.verb]
+    mod = importlib.import_module(module)
+    try:
+        mod.main(from_args(getattr(mod, config), args))
+    except UserError as e:
+        print(f"{parser.prog}: error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except BrokenPipeError:  # `selector rank ... | head`
+        sys.stderr.close()
+    return 0
+
+
+def _one_line_warnings(prog: str) -> None:
+    """Print our own warnings (bad golds, ...) as one line each, not Python's two-line format."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{prog}: warning: {message}", file=file or sys.stderr)
+
+    warnings.showwarning = show
+
+
+if __name__ == "__main__":
+    run()

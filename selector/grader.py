@@ -1,0 +1,448 @@
+"""The answer grader: one verdict function for both the RL reward and evaluation.
+
+A response is correct when the content of its LAST \\boxed{...} (or \\fbox{...}) means the
+same as the reference answer. The meaning check is math-verify (HuggingFace): the gold and
+the prediction are both parsed as a boxed LaTeX answer and compared with verify(gold, pred)
+in that order (verify is not symmetric). Around it sits a thin layer:
+
+- extraction: the last box only, brace-balanced, iterative (no recursion limit); an unclosed
+  last box means no answer, as in verl's `last_boxed_only_string`, which the paper trained with.
+- normalisation, applied identically to gold and prediction, fixing measured math-verify misses:
+  Python e-notation (`4.5e33`, `1e-5`: a fifth of Minerva's golds) is read by math-verify as
+  4.5*e*33, and `a\\times10^{b}` with b < 0 is compared after evalf(chop=True), so 1.6e-19
+  "equals" 3e-19. Both are rewritten to plain decimals. Python-style `-1./3` loses its dot.
+- tiny golds: math-verify rounds floats to 6 decimals, so every |x| < 5e-7 equals 0. For a
+  numeric gold below 1e-3 we raise `float_rounding` to keep 4 significant digits.
+- bad golds (empty, unbalanced braces) are never correct, whatever the response says.
+- a fast path for plain numbers, which only skips work: it answers only when math-verify's
+  answer is certain (equal values, different integers, or values far apart), else defers.
+  Verdicts are also memoised per (prediction, gold), which is exact as verify is deterministic.
+  So an answer identical to the gold costs one math-verify call per gold per process, and is
+  correct exactly when math-verify says gold == gold (true even for golds it can only keep as
+  strings, e.g. `np.arcsin(10/13)`: it then compares the normalised strings).
+
+`grade` runs in-process (math-verify's own 5 s signal alarms guard it in the main thread only).
+`Grader` runs items in spawned worker processes with a hard per-item deadline: a worker that
+overruns (e.g. `9^{9^{9^{9}}}` spends minutes in C big-int code no signal can interrupt) is
+killed and replaced, and the item scores 0 with timed_out=True.
+"""
+
+import logging
+import multiprocessing as mp
+import os
+import re
+import signal
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
+from functools import lru_cache
+from importlib.metadata import version
+from multiprocessing.connection import wait
+
+from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+
+# Bump the leading "g" number whenever any verdict can change; math-verify's version is part of it.
+GRADER_VERSION = f"g1+math-verify-{version('math-verify')}"
+
+
+@dataclass(frozen=True)
+class Grade:
+    correct: bool
+    formatted: bool  # an answer was extracted (a complete box, or the fallback when enabled)
+    extracted: str | None  # the extracted answer text, None if none
+    timed_out: bool = False
+
+
+# --------------------------------------------------------------------------- extraction
+
+_BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
+_BRACE = re.compile(r"\\.|[{}]", re.DOTALL)  # `\{`, `\}` (and `\\`) are escapes, not braces
+
+
+def _balanced_end(text: str, start: int) -> int | None:
+    """Index just past the `}` closing the `{` at text[start]; None if it never closes."""
+    depth = 0
+    for m in _BRACE.finditer(text, start):
+        tok = m.group()
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+            if depth == 0:
+                return m.end()
+    return None
+
+
+def extract_boxed(text: str) -> str | None:
+    """Content of the last \\boxed{...} / \\fbox{...} (or `\\boxed 5`); None if it is not complete."""
+    last = None
+    for last in _BOX.finditer(text):
+        pass
+    if last is None:
+        return None
+    pos = last.end()
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    if pos < len(text) and text[pos] == "{":
+        end = _balanced_end(text, pos)
+        return None if end is None else text[pos + 1 : end - 1]
+    # `\boxed 5`: TeX boxes one token, but models mean the whole word (verl reads up to `$`).
+    token = re.match(r"[^\s${}]+", text[pos : pos + 1000])
+    return token.group() if token and pos > last.end() else None
+
+
+_ANSWER_IS = re.compile(r"(?i)answer\s*(?:is|:)\s*:?\s*(.+?)\s*(?:\.\s|\.?\s*$|\n)", re.MULTILINE)
+_NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
+
+
+def _extract_fallback(text: str) -> str | None:
+    """For models that do not box: the last "answer is X" / "answer: X", else the last number."""
+    found = None
+    for found in _ANSWER_IS.finditer(text):
+        pass
+    if found is not None and found.group(1).strip("$ "):
+        return found.group(1).strip("$ ")
+    for found in _NUMBER.finditer(text):
+        pass
+    return found.group() if found is not None else None
+
+
+# --------------------------------------------------------------------------- normalisation
+
+_DOLLAR = re.compile(r"(?<!\\)\$")
+_SPACE = re.compile(r"\s+")
+# Whitespace carries meaning only between two word characters (`\pi r`, `1 000`, `\text{no way}`)
+# and as TeX's escaped space `\ `.
+_USELESS_SPACE = re.compile(r"(?<!\\)(?:(?<![A-Za-z0-9]) | (?![A-Za-z0-9]))")
+_SCI = re.compile(
+    r"(?<![\w.\\])([+-]?)(\d+(?:\.\d*)?|\.\d+)"  # mantissa, not glued to a word or command
+    r"(?:[eE]| ?\\(?:times|cdot) ?10\^)"  # Python `e` (no spaces: `2e - 1` is Euler) or `\times 10^`
+    r"(?:\{([+-]?\d{1,3})\}|([+-]?\d{1,3}))(?![\d.])"  # exponent, braced or bare, |b| < 1000
+)
+_TRAILING_DOT = re.compile(r"(?<=\d)\.(?!\d)")  # Minerva's Python-style `-1./3`
+# TeX thousands separators math-verify misreads (`1\,000` -> 0, measured); `1{,}000` and `1,000` it reads.
+_THIN_SPACE_THOUSANDS = re.compile(r"(?<=\d)(?:\\,|\\!|\\ |\{,\})(?=\d{3}(?!\d))")
+
+
+def _plain_decimal(sign: str, mantissa: str, exponent: str) -> str:
+    # Enough precision that no digit is rounded away (the default context keeps 28).
+    exact = Context(prec=len(mantissa) + 1, Emax=MAX_EMAX, Emin=MIN_EMIN)
+    value = Decimal(sign + mantissa).scaleb(int(exponent), context=exact)
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _fix_surrogates(s: str) -> str:
+    # Lone surrogates (seen in sampled text) cannot be encoded; make them U+FFFD once, up front.
+    return s.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _normalize(s: str) -> str:
+    """The one normalisation both gold and prediction get before math-verify sees them."""
+    s = _DOLLAR.sub("", _fix_surrogates(s))
+    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    s = _SCI.sub(lambda m: _plain_decimal(m[1], m[2], m[3] or m[4]), _SPACE.sub(" ", s.strip()))
+    s = _USELESS_SPACE.sub("", _THIN_SPACE_THOUSANDS.sub("", s))
+    s = _TRAILING_DOT.sub("", s.rstrip("."))
+    return s
+
+
+def _braces_balanced(s: str) -> bool:
+    depth = 0
+    for m in _BRACE.finditer(s):
+        depth += {"{": 1, "}": -1}.get(m.group(), 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _gold_problem(gold: str) -> str | None:
+    if not _normalize(gold):
+        return "empty"
+    if not _braces_balanced(gold):
+        return "unbalanced braces"
+    return None
+
+
+def check_gold(gold: str) -> str | None:
+    """None if the gold answer is usable, else why not: "empty", "unbalanced braces", "unparseable"."""
+    if not isinstance(gold, str):
+        raise ValueError(f"gold must be a str, got {type(gold).__name__} (convert numbers with str())")
+    problem = _gold_problem(gold)
+    if problem is None and not _parse_gold(_normalize(gold), _mv_timeout()):
+        problem = "unparseable"  # math-verify extracts nothing, so no answer could match it
+    return problem
+
+
+# --------------------------------------------------------------------------- the verdict
+
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
+def _as_number(s: str) -> Decimal | None:
+    return Decimal(s) if len(s) <= 4000 and _PLAIN_NUMBER.fullmatch(s) else None
+
+
+def _float_rounding(gold: str) -> int:
+    """math-verify's 6 decimals, or more for a tiny numeric gold so 4 significant digits count."""
+    g = _as_number(gold)
+    if g is None or g == 0:
+        return 6
+    return max(6, 3 - g.adjusted())  # adjusted() is floor(log10|g|)
+
+
+def _fast_verdict(pred: str, gold: str, rounding: int) -> bool | None:
+    """math-verify's verdict when it is certain from the numbers alone, else None (ask it)."""
+    p, g = _as_number(pred), _as_number(gold)
+    if p is None or g is None:
+        return None
+    if p == g:
+        return True  # 27 vs 27.0, 0.5 vs 0.50: sympy's simplify(g - p) is exactly 0
+    if "." not in pred and "." not in gold:
+        return False  # two sympy Integers compare exactly
+    digits = max(len(x.normalize().as_tuple().digits) for x in (p, g))
+    if digits <= 15 and abs(p - g) > 2 * Decimal(10) ** -rounding:
+        return False  # rounding to `rounding` decimals moves each by < 10**-rounding / 2
+    return None  # near the rounding edge, or beyond a 15-digit sympy Float: math-verify decides
+
+
+_IN_WORKER = False  # set in Grader's worker processes, where the hard deadline replaces alarms
+
+
+def _mv_timeout() -> int | None:
+    # math-verify's signal alarms raise in non-main threads; in workers they would race the kill.
+    if _IN_WORKER or threading.current_thread() is not threading.main_thread():
+        return None
+    return 5  # math-verify's own default
+
+
+def _boxed_parse(s: str, configs: list, timeout: int | None) -> list:
+    return parse("\\boxed{" + s + "}", extraction_config=configs, parsing_timeout=timeout)
+
+
+@lru_cache(maxsize=1024)
+def _parse_gold(gold: str, timeout: int | None) -> list:
+    return _boxed_parse(gold, [LatexExtractionConfig()], timeout)
+
+
+def _math_verify(pred: str, gold: str, rounding: int, timeout: int | None) -> bool:
+    pred_parsed = _boxed_parse(pred, [LatexExtractionConfig(), ExprExtractionConfig()], timeout)
+    gold_parsed = _parse_gold(gold, timeout)
+    return verify(gold_parsed, pred_parsed, float_rounding=rounding, timeout_seconds=timeout)
+
+
+_math_verify_memo = lru_cache(maxsize=8192)(_math_verify)
+
+
+def _grade(
+    completion: str, gold: str, fallback: bool, fast: bool = True, before_slow=None
+) -> Grade:
+    """The verdict. fast=False is the reference: math-verify on every item, no memo.
+
+    before_slow(extracted) is called just before math-verify runs (Grader's workers report
+    the extraction then, so an item killed at its deadline still says what was extracted).
+    """
+    if not isinstance(completion, str) or not isinstance(gold, str):
+        raise ValueError(
+            f"completion and gold must be str, got {type(completion).__name__} and "
+            f"{type(gold).__name__} (convert numeric golds such as AMC's 27.0 with str())"
+        )
+    extracted = extract_boxed(completion)
+    if extracted is None and fallback:
+        extracted = _extract_fallback(completion)
+    if extracted is None:
+        return Grade(False, False, None)
+    pred, norm_gold = _normalize(extracted), _normalize(gold)
+    if not pred or _gold_problem(gold) is not None:
+        return Grade(False, True, extracted)  # an empty box, or a gold nothing can match
+    rounding = _float_rounding(norm_gold)
+    verdict = _fast_verdict(pred, norm_gold, rounding) if fast else None
+    if verdict is None:
+        if before_slow is not None:
+            before_slow(extracted)
+        check = _math_verify_memo if fast and len(pred) < 2000 else _math_verify
+        verdict = check(pred, norm_gold, rounding, _mv_timeout())
+    return Grade(bool(verdict), True, extracted)
+
+
+def _grade_slow(completion: str, gold: str, fallback: bool = False) -> Grade:
+    """math-verify on every item: no fast path, no memo. Tests check `grade` agrees with it."""
+    return _grade(completion, gold, fallback, fast=False)
+
+
+def grade(completion: str, gold: str, *, fallback: bool = False) -> Grade:
+    """Grade one response (the response only, never the prompt) against a LaTeX gold answer.
+
+    In-process and without a hard deadline: use Grader for untrusted text at scale.
+    """
+    return _grade(completion, gold, fallback)
+
+
+# --------------------------------------------------------------------------- worker processes
+
+
+def _worker_main(conn, fallback: bool) -> None:
+    """A Grader worker: grade (index, completion, gold) items until it receives None."""
+    global _IN_WORKER
+    _IN_WORKER = True
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    logging.getLogger("math_verify").setLevel(logging.ERROR)  # "timeout disabled": on purpose
+    _grade_slow("\\boxed{1}", "1")  # load sympy and the ANTLR parser before taking work
+    conn.send(("ready",))
+    while (item := conn.recv()) is not None:
+        i, completion, gold = item
+        g = _grade(completion, gold, fallback, before_slow=lambda e: conn.send(("x", i, e)))
+        conn.send(("g", i, g.correct, g.formatted, g.extracted))
+
+
+class _Worker:
+    """One spawned process, the item it is grading, and what it has reported about it."""
+
+    def __init__(self, ctx, fallback: bool):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child, fallback), daemon=True)
+        self.proc.start()
+        child.close()
+        self.ready = False
+        self.item: int | None = None
+        self.sent_at = 0.0
+        self.extracted: str | None = None  # reported before math-verify runs
+
+    def stop(self, kill: bool) -> None:
+        if not kill:
+            try:
+                self.conn.send(None)
+                self.proc.join(timeout=2.0)
+            except (BrokenPipeError, OSError):
+                pass  # already dead: nothing to ask politely
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join()
+        self.conn.close()
+
+
+def _stop_all(pool: list[_Worker]) -> None:
+    while pool:
+        pool.pop().stop(kill=False)
+
+
+class Grader:
+    """Batch grading in worker processes with a hard per-item deadline.
+
+    Workers start lazily ("spawn", so safe once torch/CUDA live in the parent; the usual spawn
+    rule applies: a script must call this under `if __name__ == "__main__":`) and are reused
+    across calls. An item past timeout_s has its worker killed and replaced; it scores 0 with
+    timed_out=True and is counted in `timeouts`. A worker that dies mid-item (a C-level crash)
+    is treated the same way: no verdict came back in time. workers=0 grades in-process with
+    `grade` (no hard deadline: for trusted inputs and tests only); we never switch to
+    in-process silently for small batches, because the deadline is the point of this class.
+    """
+
+    def __init__(self, workers: int | None = None, timeout_s: float = 5.0, fallback: bool = False):
+        workers = (os.cpu_count() or 1) if workers is None else workers
+        if not isinstance(workers, int) or workers < 0:
+            raise ValueError(f"workers must be an int >= 0 or None, got {workers!r}")
+        if not timeout_s > 0:
+            raise ValueError(f"timeout_s must be > 0 seconds, got {timeout_s!r}")
+        self.workers, self.timeout_s, self.fallback = workers, float(timeout_s), fallback
+        self.timeouts = 0
+        self.startup_s = 120.0  # a fresh worker imports sympy + math-verify: seconds, not minutes
+        self._ctx = mp.get_context("spawn")
+        self._pool: list[_Worker] = []
+        self._finalizer = weakref.finalize(self, _stop_all, self._pool)
+
+    def grade_many(self, completions: list[str], golds: list[str]) -> list[Grade]:
+        """Grades in input order."""
+        if len(completions) != len(golds):
+            raise ValueError(f"{len(completions)} completions but {len(golds)} golds")
+        for c, g in zip(completions, golds):
+            if not isinstance(c, str) or not isinstance(g, str):
+                raise ValueError(
+                    f"completions and golds must be str, got {type(c).__name__} and "
+                    f"{type(g).__name__} (convert numeric golds such as AMC's 27.0 with str())"
+                )
+        if self.workers == 0:
+            return [grade(c, g, fallback=self.fallback) for c, g in zip(completions, golds)]
+        while len(self._pool) < min(self.workers, len(completions)):
+            self._pool.append(_Worker(self._ctx, self.fallback))
+        results: list[Grade | None] = [None] * len(completions)
+        todo = list(range(len(completions)))[::-1]  # popped from the end: input order
+        while todo or any(w.item is not None for w in self._pool):
+            for w in self._pool:
+                if w.ready and w.item is None and todo:
+                    self._send(w, todo.pop(), completions, golds, results)
+            self._poll(results)
+        return results  # type: ignore[return-value]
+
+    def _send(self, w: _Worker, i: int, completions, golds, results) -> None:
+        w.item, w.sent_at, w.extracted = i, time.monotonic(), None
+        try:
+            w.conn.send((i, completions[i], golds[i]))
+        except (BrokenPipeError, OSError):
+            self._lost(w, results)
+
+    def _poll(self, results: list) -> None:
+        """Wait for the next message or deadline, then handle everything that is due."""
+        busy = [w for w in self._pool if w.item is not None]
+        starting = [w for w in self._pool if not w.ready]
+        now = time.monotonic()
+        wait_s = min((w.sent_at + self.timeout_s - now for w in busy), default=self.startup_s)
+        ready = wait([w.conn for w in busy + starting], timeout=max(0.0, wait_s))
+        for w in list(self._pool):
+            if w.conn in ready:
+                self._receive(w, results)
+        now = time.monotonic()
+        for w in list(self._pool):
+            if w.item is not None and now - w.sent_at > self.timeout_s:
+                self._lost(w, results)
+        if not busy and starting and not ready:
+            raise RuntimeError(f"grader workers did not start within {self.startup_s:.0f} s")
+
+    def _receive(self, w: _Worker, results: list) -> None:
+        try:
+            msg = w.conn.recv()
+        except (EOFError, OSError):
+            if not w.ready:
+                raise RuntimeError(f"a grader worker died while starting (exit code {w.proc.exitcode})")
+            self._lost(w, results)
+            return
+        if msg[0] == "ready":
+            w.ready = True
+        elif msg[0] == "x":
+            w.extracted = msg[2]
+        else:
+            _, i, correct, formatted, extracted = msg
+            results[i] = Grade(correct, formatted, extracted)
+            w.item = None
+
+    def _lost(self, w: _Worker, results: list) -> None:
+        """The item got no verdict in time (hung or crashed worker): score 0, replace the worker."""
+        if w.item is not None:
+            results[w.item] = Grade(False, w.extracted is not None, w.extracted, timed_out=True)
+            self.timeouts += 1
+        w.stop(kill=True)
+        self._pool[self._pool.index(w)] = _Worker(self._ctx, self.fallback)
+
+    def close(self) -> None:
+        self._finalizer()
+
+    def __enter__(self) -> "Grader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def grade_batch(
+    completions: list[str],
+    golds: list[str],
+    *,
+    workers: int | None = None,
+    timeout_s: float = 5.0,
+    fallback: bool = False,
+) -> list[Grade]:
+    """One-off batch: starts and stops its own workers (keep a Grader to reuse them)."""
+    with Grader(workers=workers, timeout_s=timeout_s, fallback=fallback) as grader:
+        return grader.grade_many(completions, golds)

@@ -1,0 +1,211 @@
+"""Ranking scores over per-example training-accuracy histories, and the ranking itself.
+
+Each score is ONE numpy function of an example's accuracies (and the pool-mean accuracy at the
+same epochs), applied to every example at once. The ranking sorts by score, highest first;
+ties keep the order in which the history run first met the examples, then the example id.
+
+`variance`, the paper's historical variance score (arXiv 2504.20571, Sec. 2.2 / Eq. 2): the
+authors rank by `np.std` (population, ddof=0) of each example's list, which orders like the
+variance, with a stable sort over the history's key order. We compute it with `np.std` over
+rows of equal length, which is bit-identical to their per-list `np.std`: with a different
+summation (DuckDB's stddev_pop, or nanstd over padded rows) float noise reorders about 90 of
+the 1,209 paper ranks among examples whose scores are mathematically tied.
+
+The rank confidence interval is a bootstrap over epochs: each replicate draws epochs with
+replacement (the same draw for every example), recomputes the score and the ranking, and the
+interval is the 5th-95th percentile of an example's rank. Seeded, so it is reproducible.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+from selector.errors import UserError
+
+
+def _variance(acc, pool_mean):
+    import numpy as np
+
+    return np.std(acc, axis=1)
+
+
+def _lim(acc, pool_mean):
+    # LIMR's learning impact measurement (Li et al., 2025, arXiv 2502.11886, Eq. 1):
+    # 1 - sum_k (a_k - abar_k)^2 / sum_k (1 - abar_k)^2, abar_k the pool-mean accuracy at epoch k.
+    # Undefined (NaN) when the pool was perfect at every epoch the example was seen.
+    import numpy as np
+
+    denom = ((1.0 - pool_mean) ** 2).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denom > 0, 1.0 - ((acc - pool_mean) ** 2).sum(axis=1) / denom, np.nan)
+
+
+def _learnability(acc, pool_mean):
+    # Mean of a(1-a): largest for examples the model solves about half the time (the variance
+    # of a single Bernoulli rollout), as in learnability-based curricula.
+    return (acc * (1.0 - acc)).mean(axis=1)
+
+
+def _mean_acc(acc, pool_mean):
+    return acc.mean(axis=1)
+
+
+@dataclass(frozen=True)
+class Score:
+    fn: Callable  # (acc [n, L], pool_mean [n, L]) -> [n]; rows are examples with L entries each
+    help: str
+
+
+SCORES: dict[str, Score] = {
+    "variance": Score(_variance, "historical variance score (the paper): std of the per-epoch accuracies"),
+    "lim": Score(_lim, "LIMR learning impact: how closely the example's accuracy follows the pool's learning curve"),
+    "learnability": Score(_learnability, "mean of a(1-a) over epochs: solved about half the time"),
+    "mean_acc": Score(_mean_acc, "mean training accuracy (easiest first)"),
+}
+
+
+def get_score(name: str) -> Score:
+    if name not in SCORES:
+        raise UserError(f"unknown score {name!r}; valid scores: {', '.join(SCORES)}")
+    return SCORES[name]
+
+
+@dataclass
+class History:
+    """Per-example accuracies in epoch order; examples in the order the run first met them.
+
+    Stored flat (one entry per (example, epoch), grouped by example, epochs ascending) so that
+    pool means and bootstrap replicates are whole-array operations.
+    """
+
+    ids: list[str]
+    example: object  # int array: index into ids of each entry
+    epoch: object  # int array: the entry's epoch (for an imported history: the appearance number)
+    acc: object  # float array
+
+    @classmethod
+    def from_lists(cls, ids: list[str], accs: list[list[float]], epochs: list[list[int]] | None = None) -> "History":
+        import numpy as np
+
+        if not ids:
+            raise UserError("the history is empty: nothing to rank")
+        lengths = [len(a) for a in accs]
+        example = np.repeat(np.arange(len(ids)), lengths)
+        acc = np.asarray([x for a in accs for x in a], dtype=np.float64)
+        epoch = (np.asarray([x for e in epochs for x in e], dtype=np.int64) if epochs
+                 else np.concatenate([np.arange(1, n + 1) for n in lengths]))
+        return cls(list(ids), example, epoch, acc)
+
+    def lists(self) -> list:
+        """The accuracies of each example as one array per example, in history order."""
+        import numpy as np
+
+        return np.split(self.acc, np.cumsum(np.bincount(self.example, minlength=len(self.ids)))[:-1])
+
+    def pool_means(self):
+        """For every entry, the mean accuracy over all examples seen at that entry's epoch."""
+        import numpy as np
+
+        sums, counts = np.bincount(self.epoch, weights=self.acc), np.bincount(self.epoch)
+        with np.errstate(invalid="ignore"):
+            return (sums / np.maximum(counts, 1))[self.epoch]
+
+    def resample(self, rng) -> "History":
+        """One bootstrap replicate: epochs drawn with replacement, the same draw for all examples.
+
+        An entry is repeated as often as its epoch was drawn; the grouping by example stays."""
+        import numpy as np
+
+        epochs = np.unique(self.epoch)
+        times = np.zeros(epochs.max() + 1, dtype=np.int64)
+        np.add.at(times, rng.choice(epochs, size=len(epochs), replace=True), 1)
+        reps = times[self.epoch]
+        return History(self.ids, np.repeat(self.example, reps), np.repeat(self.epoch, reps), np.repeat(self.acc, reps))
+
+
+def compute(name: str, history: History):
+    """The named score of every example (NaN where undefined, e.g. an example with no entries)."""
+    import numpy as np
+
+    fn = get_score(name).fn
+    pool_mean = history.pool_means()
+    lengths = np.bincount(history.example, minlength=len(history.ids))
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    out = np.full(len(history.ids), np.nan)
+    # Rows of equal length go through the score as one dense block, each row's entries in its
+    # list order: this keeps `variance` bit-identical to np.std over each list (module docstring).
+    for length in np.unique(lengths):
+        if length == 0:
+            continue
+        idx = np.flatnonzero(lengths == length)
+        take = starts[idx][:, None] + np.arange(length)
+        out[idx] = fn(history.acc[take], pool_mean[take])
+    return out
+
+
+def order(values):
+    """Indices from best to worst: score descending, NaN last, ties in history order.
+
+    Examples are held in history (first-seen) order, so a stable sort by score alone keeps ties
+    in first-appearance order, exactly as the authors' stable sort does.
+    """
+    import numpy as np
+
+    key = np.where(np.isnan(values), np.inf, -np.asarray(values))
+    return np.argsort(key, kind="stable")
+
+
+@dataclass(frozen=True)
+class Ranked:
+    rank: int  # 1 = pi1
+    example_id: str
+    value: float
+    ci_low: int | None = None
+    ci_high: int | None = None
+
+
+def rank(history: History, score: str = "variance", n_bootstrap: int = 200, seed: int = 0) -> list[Ranked]:
+    """Rank every example of the history by `score`; with n_bootstrap > 0, a 90% rank interval."""
+    import numpy as np
+
+    values = compute(score, history)
+    best_first = order(values)
+    lo = hi = None
+    if n_bootstrap > 0:
+        lo, hi = bootstrap_rank_interval(history, score, n_bootstrap, seed)
+    return [
+        Ranked(r, history.ids[i], float(values[i]),
+               None if lo is None else int(lo[i]), None if hi is None else int(hi[i]))
+        for r, i in enumerate(best_first, 1)
+    ]
+
+
+def ranks_of(values):
+    """The rank (1 = best) of each example, in history order."""
+    import numpy as np
+
+    out = np.empty(len(values), dtype=np.int64)
+    out[order(values)] = np.arange(1, len(values) + 1)
+    return out
+
+
+def bootstrap_rank_interval(history: History, score: str, n: int, seed: int, level: float = 0.90):
+    """(low, high) rank bounds per example, in history order, from `n` epoch-bootstrap replicates."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    ranks = np.empty((n, len(history.ids)), dtype=np.int64)
+    for b in range(n):
+        ranks[b] = ranks_of(compute(score, history.resample(rng)))
+    tail = (1.0 - level) / 2
+    return (np.quantile(ranks, tail, axis=0, method="lower").astype(int),
+            np.quantile(ranks, 1.0 - tail, axis=0, method="higher").astype(int))
+
+
+def spearman(ranks_a, ranks_b) -> float:
+    """Spearman's rank correlation of two rankings given as rank vectors (no ties: ranks are unique)."""
+    import numpy as np
+
+    a, b = np.asarray(ranks_a, float), np.asarray(ranks_b, float)
+    if len(a) < 2:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])

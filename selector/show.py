@@ -1,0 +1,113 @@
+"""`select show`: one example in full: the problem, its answer, its history and its rank.
+
+    selector show pi13 --pool dsr-sub          # the 13th of the latest variance ranking of dsr-sub
+    selector show 682 --pool dsr-sub           # the same example by its id
+    selector show pi1 --pool dsr-sub --score lim --json
+
+A pi name resolves through the latest ranking of the pool by the chosen score in the store.
+"""
+
+import re
+from dataclasses import dataclass
+
+from selector.config import StoreOptions, option
+from selector.errors import UserError
+
+HELP = "show one example: problem, answer, accuracy history, rank with its confidence interval"
+
+_PI = re.compile(r"^(?:pi|π)(\d+)$", re.IGNORECASE)
+
+
+@dataclass
+class ShowConfig(StoreOptions):
+    name: str = option(None, "pi<k> (the k-th of the latest ranking; also π<k>) or an example id", positional=True, metavar="NAME")
+    pool: str = option("dsr-sub", "pool name (see `selector pools`) or file:PATH")
+    score: str = option("variance", "which ranking a pi name refers to")
+    json: bool = option(False, "print JSON instead of text")
+
+
+def make_parser(subparsers):
+    import argparse
+
+    from selector.config import add_arguments
+
+    p = subparsers.add_parser("show", help=HELP, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(p, ShowConfig)
+    return p
+
+
+def resolve(store, pool: str, score: str, name: str) -> tuple[str, list[dict] | None]:
+    """(example id, the ranking it was resolved through or None). `store` may be None."""
+    from selector.score import get_score
+
+    get_score(score)
+    ranking_id = store.latest_ranking_id(pool, score) if store else None
+    ranking = store.ranking(ranking_id) if ranking_id else None
+    m = _PI.match(name.strip())
+    if not m:
+        return name.strip(), ranking
+    k = int(m.group(1))
+    if ranking is None:
+        raise UserError(f"no {score} ranking of pool {pool!r} in the store yet, so {name} means nothing; "
+                        f"run `selector rank --pool {pool} --history FILE` first")
+    if not 1 <= k <= len(ranking):
+        raise UserError(f"{name}: the {score} ranking of {pool!r} has pi1..pi{len(ranking)}")
+    return ranking[k - 1]["example_id"], ranking
+
+
+def main(cfg: ShowConfig) -> dict:
+    import json
+    import os
+
+    from selector.paths import store_dir
+    from selector.pools import load_pool
+    from selector.store import Store
+
+    if not cfg.name:
+        raise UserError("give an example: pi<k> or an example id, e.g. `selector show pi13 --pool dsr-sub`")
+    pool = load_pool(cfg.pool, cfg.data_dir)
+    root = store_dir(cfg.store)
+    store = Store.open(root) if (root / "STORE.json").exists() or _PI.match(cfg.name.strip()) else None
+    example_id, ranking = resolve(store, pool.name, cfg.score, cfg.name)
+    ex = pool.get(example_id)
+    info = {"example_id": ex.id, "pool": pool.name, "answer": ex.answer, "problem": ex.problem,
+            "bad_gold": pool.bad_golds.get(ex.id), "score": cfg.score}
+    if ranking:
+        mine = next((r for r in ranking if r["example_id"] == ex.id), None)
+        info.update(run_id=ranking[0]["run_id"], ranking_id=ranking[0]["ranking_id"], of=len(ranking))
+        if mine:
+            info.update(rank=mine["rank"], pi=f"pi{mine['rank']}", value=mine["value"], ci_low=mine["ci_low"], ci_high=mine["ci_high"])
+            hist = store.example_history(mine["run_id"], ex.id)
+            info["history"] = [h["acc"] for h in hist]
+            info["epochs"] = [h["epoch"] for h in hist]
+    if cfg.json:
+        print(json.dumps(info, indent=1, ensure_ascii=False, default=str))
+        return info
+    _print(info, os.environ.get("COLUMNS"))
+    return info
+
+
+def _spark(values: list[float]) -> str:
+    bars = " ▁▂▃▄▅▆▇█"
+    return "".join(bars[min(8, round(v * 8))] for v in values)
+
+
+def _print(info: dict, _cols) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    console = Console()
+    head = f"example {info['example_id']} of pool {info['pool']}"
+    if "rank" in info:
+        ci = f", 90% CI rank {info['ci_low']}-{info['ci_high']}" if info.get("ci_low") is not None else ""
+        head = f"{info['pi']} ({info['score']} {info['value']:.4f}{ci}) = {head}, ranked over run {info['run_id']}"
+    console.print(Panel(escape(info["problem"]), title=escape(head), title_align="left"))
+    console.print(f"answer: {escape(info['answer'])!s}" + (f"   [red]unusable gold: {info['bad_gold']}[/red]" if info["bad_gold"] else ""))
+    if "history" in info:
+        h = info["history"]
+        mean = sum(h) / len(h) if h else float("nan")
+        console.print(f"history: {len(h)} entries, mean accuracy {mean:.3f}  [cyan]{_spark(h)}[/cyan]")
+        console.print("  " + " ".join(f"{a:.3g}" for a in h))
+    elif info.get("of"):
+        console.print(f"not in the {info['score']} ranking of run {info['run_id']} (the history never saw it)")

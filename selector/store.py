@@ -1,0 +1,334 @@
+"""The store: append-only facts in Parquet shards, read as one DuckDB database.
+
+Layout of a store directory (default ./rlvr-store):
+
+    STORE.json                       {"schema_version": N, ...}
+    views.sql                        the views below, for the duckdb CLI: `cd STORE && duckdb -init views.sql`
+    <table>/_schema/empty.parquet    zero rows with the table's types (so every glob matches)
+    <table>/<shard>/<part>.parquet   facts written by one run (or one import, one ranking)
+
+Why Parquet shards and not one .duckdb file: many processes (a sweep's array tasks, several
+ranks) write at once, and DuckDB lets only one process open a database file for writing. Each
+run writes only under its own shard directory; a part file is written to a temporary name and
+renamed into place, so readers see whole files or nothing and never block a writer. A reader
+opens an in-memory DuckDB whose views glob all shards, so new runs appear without a catalog.
+
+Facts are never updated in place. Derived numbers (epoch accuracy, the current ranking) are
+defined once, as the views in `_VIEWS`; scores themselves are one numpy function each in
+score.py, whose output `select rank` appends to `rankings`.
+
+Every SQL string of the package lives in this file; values go in as bound parameters.
+"""
+
+import json
+import os
+import socket
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from selector.errors import UserError
+
+SCHEMA_VERSION = 1
+
+# Column name -> Arrow type name; turned into pyarrow schemas lazily (pyarrow is slow to import).
+# `attempt` counts resumes of a run: when a resumed run records a step again, the views keep only
+# the rows of the latest attempt for that (run, step), so nothing is double counted.
+TABLES: dict[str, dict[str, str]] = {
+    "runs": {
+        "run_id": "string", "kind": "string", "pool": "string", "model": "string",
+        "config": "string", "grader_version": "string", "code_version": "string",
+        "created_at": "timestamp", "host": "string",
+    },
+    "run_events": {"run_id": "string", "event_time": "timestamp", "status": "string", "detail": "string"},
+    "rollouts": {
+        "run_id": "string", "attempt": "int32", "step": "int32", "epoch": "int32",
+        "example_id": "string", "batch_index": "int32", "sample_index": "int32",
+        "completion": "string", "extracted": "string", "reward": "float64", "correct": "bool",
+        "formatted": "bool", "completion_tokens": "int32", "grader_version": "string",
+    },
+    "eval_samples": {
+        "run_id": "string", "attempt": "int32", "step": "int32", "benchmark": "string",
+        "problem_id": "string", "sample_index": "int32", "completion": "string",
+        "extracted": "string", "correct": "bool", "formatted": "bool",
+        "completion_tokens": "int32", "grader_version": "string",
+    },
+    # An external per-example history (the authors' JSON): one row per appearance.
+    # first_seen = the key's position in the file (the authors write keys in order of first
+    # appearance in training); epoch = the appearance number, 1-based.
+    "history_import": {
+        "run_id": "string", "example_id": "string", "first_seen": "int32", "epoch": "int32",
+        "acc": "float64", "n": "int32",
+    },
+    "rankings": {
+        "ranking_id": "string", "run_id": "string", "pool": "string", "score": "string",
+        "rank": "int32", "example_id": "string", "value": "float64", "ci_low": "int32",
+        "ci_high": "int32", "n_bootstrap": "int32", "seed": "int64", "created_at": "timestamp",
+        "code_version": "string",
+    },
+}
+
+# `{root}` is the store directory: absolute for the package's own readers, `.` in views.sql.
+_VIEWS = """
+CREATE OR REPLACE VIEW runs AS SELECT * FROM read_parquet('{root}/runs/*/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW run_events AS SELECT * FROM read_parquet('{root}/run_events/*/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW history_import AS SELECT * FROM read_parquet('{root}/history_import/*/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW rankings AS SELECT * FROM read_parquet('{root}/rankings/*/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW rollouts_all AS SELECT * FROM read_parquet('{root}/rollouts/*/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW eval_samples_all AS SELECT * FROM read_parquet('{root}/eval_samples/*/*.parquet', union_by_name = true);
+
+-- A resumed run may record a step again: keep the latest attempt's rows for each (run, step).
+CREATE OR REPLACE VIEW rollouts AS
+SELECT * EXCLUDE (last_attempt) FROM (
+    SELECT *, max(attempt) OVER (PARTITION BY run_id, step) AS last_attempt FROM rollouts_all
+) WHERE attempt = last_attempt;
+CREATE OR REPLACE VIEW eval_samples AS
+SELECT * EXCLUDE (last_attempt) FROM (
+    SELECT *, max(attempt) OVER (PARTITION BY run_id, step) AS last_attempt FROM eval_samples_all
+) WHERE attempt = last_attempt;
+
+-- Each run with its latest status (events are appended; ties broken by status text).
+CREATE OR REPLACE VIEW run_status AS
+SELECT r.*, e.status, e.event_time AS updated_at, e.detail
+FROM runs r LEFT JOIN (
+    SELECT * FROM run_events QUALIFY row_number() OVER (PARTITION BY run_id ORDER BY event_time DESC, status DESC) = 1
+) e USING (run_id);
+
+-- Training accuracy of each example at each epoch, from recorded rollouts and imported histories.
+-- For an imported history an "epoch" is an appearance (the authors' loader drops the last
+-- partial batch every epoch, so an example can sit an epoch out).
+CREATE OR REPLACE VIEW epoch_accuracy AS
+SELECT run_id, example_id, epoch, count_if(correct) AS n_correct, count(*) AS n, avg(correct::DOUBLE) AS acc
+FROM rollouts GROUP BY run_id, example_id, epoch
+UNION ALL BY NAME
+SELECT run_id, example_id, epoch, CAST(round(acc * n) AS BIGINT) AS n_correct, CAST(n AS BIGINT) AS n, acc
+FROM history_import;
+
+-- The order in which each run first met each example: the tie-break of every ranking.
+CREATE OR REPLACE VIEW example_order AS
+SELECT run_id, example_id, CAST(min(first_seen) AS BIGINT) AS first_seen FROM history_import GROUP BY run_id, example_id
+UNION ALL BY NAME
+SELECT run_id, example_id,
+       row_number() OVER (PARTITION BY run_id ORDER BY min(step), min(batch_index), example_id) - 1 AS first_seen
+FROM rollouts GROUP BY run_id, example_id;
+
+-- The latest ranking of each (run, score); `select rank` appends rankings, never edits them.
+CREATE OR REPLACE VIEW scores AS
+SELECT * FROM rankings WHERE ranking_id IN (
+    SELECT ranking_id FROM (SELECT DISTINCT run_id, score, ranking_id, created_at FROM rankings)
+    QUALIFY row_number() OVER (PARTITION BY run_id, score ORDER BY created_at DESC, ranking_id DESC) = 1
+);
+"""
+
+
+def now() -> datetime:
+    """Current time in UTC, without tzinfo: every timestamp in the store is naive UTC (DuckDB
+    would need pytz to hand back tz-aware values)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def code_version() -> str:
+    from selector import __version__
+
+    return __version__
+
+
+def _arrow_schema(table: str):
+    import pyarrow as pa
+
+    types = {"string": pa.string(), "int32": pa.int32(), "int64": pa.int64(), "float64": pa.float64(),
+             "bool": pa.bool_(), "timestamp": pa.timestamp("us")}
+    return pa.schema([(name, types[t]) for name, t in TABLES[table].items()])
+
+
+class Store:
+    """A store directory. `Store.open(path)` checks it; `Store.open(path, create=True)` makes it."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    # --- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, root: str | Path, create: bool = False) -> "Store":
+        store = cls(Path(root))
+        meta = store.root / "STORE.json"
+        if not meta.exists():
+            if not create:
+                raise UserError(f"no store at {store.root} (nothing recorded yet); run `selector rank ...` first or pass --store DIR")
+            if store.root.exists() and any(p.name != ".DS_Store" for p in store.root.iterdir()):
+                raise UserError(f"{store.root} is not empty and is not an rlvr-select store (no STORE.json); pass --store to a new or existing store directory")
+            store._create()
+        store._check_version()
+        return store
+
+    def _check_version(self) -> None:
+        try:
+            meta = json.loads((self.root / "STORE.json").read_text())
+            version = int(meta["schema_version"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise UserError(f"{self.root}/STORE.json is unreadable or corrupt ({e}); restore it or use another --store") from None
+        if version > SCHEMA_VERSION:
+            raise UserError(f"store {self.root} has schema version {version}, newer than this rlvr-select reads ({SCHEMA_VERSION}); upgrade rlvr-select")
+        if version < SCHEMA_VERSION:
+            raise UserError(f"store {self.root} has schema version {version}, older than this rlvr-select reads ({SCHEMA_VERSION}); use a new --store or an older rlvr-select")
+
+    def _create(self) -> None:
+        import pyarrow.parquet as pq
+
+        self._check_writable(create=True)
+        with self._write_errors():
+            for table in TABLES:
+                target = self.root / table / "_schema" / "empty.parquet"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if not target.exists():
+                    tmp = target.with_name(f".empty-{uuid.uuid4().hex}.tmp")
+                    pq.write_table(_arrow_schema(table).empty_table(), tmp)
+                    os.replace(tmp, target)
+            _atomic_write_text(self.root / "views.sql", _VIEWS.format(root="."))
+            # Written last: a store is complete exactly when STORE.json exists.
+            _atomic_write_text(self.root / "STORE.json", json.dumps(
+                {"schema_version": SCHEMA_VERSION, "created_with": f"rlvr-select {code_version()}", "created_at": now().isoformat()}, indent=1))
+
+    def _check_writable(self, create: bool = False) -> None:
+        probe = self.root
+        while create and not probe.exists():
+            probe = probe.parent
+        if probe.exists() and not os.access(probe, os.W_OK):
+            raise UserError(f"store directory {probe} is read-only; pass --store DIR (or set RLVR_STORE) to a writable directory")
+
+    @contextmanager
+    def _write_errors(self):
+        try:
+            yield
+        except PermissionError as e:
+            raise UserError(f"cannot write to store {self.root}: permission denied ({e.filename}); pass --store DIR to a writable directory") from None
+        except OSError as e:
+            raise UserError(f"cannot write to store {self.root}: {e.strerror or e}; free space or pass --store DIR") from None
+
+    # --- writing -------------------------------------------------------------------------
+    @contextmanager
+    def writer(self, shard: str):
+        """Append facts under `<table>/<shard>/`. On error, this writer's files are removed again,
+        so a failed import or ranking leaves nothing half-written."""
+        self._check_writable()
+        w = ShardWriter(self, shard)
+        try:
+            with self._write_errors():
+                yield w
+                w.flush()
+        except BaseException:
+            w.discard()
+            raise
+
+    # --- reading -------------------------------------------------------------------------
+    def connect(self):
+        """An in-memory DuckDB connection whose views read every shard of this store."""
+        import duckdb
+
+        con = duckdb.connect()
+        root = str(self.root.resolve()).replace("'", "''")
+        con.execute(_VIEWS.format(root=root))
+        return con
+
+    def rows(self, sql: str, params: list | None = None) -> list[dict]:
+        con = self.connect()
+        try:
+            cur = con.execute(sql, params or [])
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
+        finally:
+            con.close()
+
+    def run(self, run_id: str) -> dict | None:
+        found = self.rows("SELECT * FROM run_status WHERE run_id = ?", [run_id])
+        return found[0] if found else None
+
+    def runs(self, pool: str | None = None) -> list[dict]:
+        return self.rows("SELECT run_id, kind, pool, model, status, created_at FROM run_status "
+                         "WHERE ? IS NULL OR pool = ? ORDER BY created_at, run_id", [pool, pool])
+
+    def history(self, run_id: str) -> tuple[list[str], list[list[float]], list[list[int]]]:
+        """(ids, accuracies, epochs): each example's entries in epoch order, examples in the
+        order the run first met them (ties by id, numerically where ids are numbers)."""
+        got = self.rows(
+            "SELECT e.example_id, list(e.acc ORDER BY e.epoch) AS accs, list(e.epoch ORDER BY e.epoch) AS epochs "
+            "FROM epoch_accuracy e JOIN example_order o USING (run_id, example_id) WHERE e.run_id = ? "
+            "GROUP BY e.example_id, o.first_seen "
+            "ORDER BY o.first_seen, TRY_CAST(e.example_id AS BIGINT) NULLS LAST, e.example_id", [run_id])
+        return [r["example_id"] for r in got], [r["accs"] for r in got], [r["epochs"] for r in got]
+
+    def ranking(self, ranking_id: str) -> list[dict]:
+        return self.rows("SELECT * FROM rankings WHERE ranking_id = ? ORDER BY rank", [ranking_id])
+
+    def has_ranking(self, ranking_id: str) -> bool:
+        return bool(self.rows("SELECT 1 FROM rankings WHERE ranking_id = ? LIMIT 1", [ranking_id]))
+
+    def latest_ranking_id(self, pool: str, score: str) -> str | None:
+        got = self.rows("SELECT ranking_id FROM rankings WHERE pool = ? AND score = ? "
+                        "ORDER BY created_at DESC, ranking_id DESC LIMIT 1", [pool, score])
+        return got[0]["ranking_id"] if got else None
+
+    def example_history(self, run_id: str, example_id: str) -> list[dict]:
+        return self.rows("SELECT epoch, n_correct, n, acc FROM epoch_accuracy WHERE run_id = ? AND example_id = ? "
+                         "ORDER BY epoch", [run_id, example_id])
+
+
+class ShardWriter:
+    """Buffers rows per table and writes them as one Parquet part per table on `flush()`.
+
+    Batched on purpose: a training step appends ~1k rollouts with one call and flushes once,
+    never one insert per row.
+    """
+
+    def __init__(self, store: Store, shard: str):
+        if not shard or "/" in shard or shard.startswith(("_", ".")):
+            raise ValueError(f"bad shard name {shard!r}")
+        self.store, self.shard = store, shard
+        self._buf: dict[str, dict[str, list]] = {}
+        self._written: list[Path] = []
+
+    def append(self, table: str, rows: list[dict]) -> None:
+        cols = TABLES[table]
+        buf = self._buf.setdefault(table, {c: [] for c in cols})
+        for row in rows:
+            extra = set(row) - set(cols)
+            if extra:
+                raise ValueError(f"{table}: unknown column(s) {sorted(extra)}")
+            for c in cols:
+                buf[c].append(row.get(c))
+
+    def flush(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        for table, cols in self._buf.items():
+            if not cols[next(iter(cols))]:
+                continue
+            data = pa.table(cols, schema=_arrow_schema(table))
+            target_dir = self.store.root / table / self.shard
+            target_dir.mkdir(parents=True, exist_ok=True)
+            name = f"{now().strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            tmp, target = target_dir / f".{name}.tmp", target_dir / f"{name}.parquet"
+            pq.write_table(data, tmp, compression="zstd")
+            os.replace(tmp, target)
+            self._written.append(target)
+        self._buf.clear()
+
+    def discard(self) -> None:
+        """Remove the parts this writer wrote (used when the operation as a whole failed)."""
+        for path in self._written:
+            path.unlink(missing_ok=True)
+        self._written.clear()
+        self._buf.clear()
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def host() -> str:
+    return socket.gethostname()

@@ -1,0 +1,30 @@
+"""Shared pytest fixtures.
+
+The real public data (DSR-sub pool, the authors' history, the six benchmarks) lives beside
+the checkout in ../shared/data (or wherever RLVR_DATA_DIR points); it is never copied into the
+repository. Tests that need it take the `shared_data` fixture and skip with a reason when it is
+absent. CI has it, so there they run.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _shared_data_dir() -> Path | None:
+    for cand in (os.environ.get("RLVR_DATA_DIR"), REPO.parent / "shared" / "data"):
+        if cand and (Path(cand) / "README.md").exists():
+            return Path(cand)
+    return None
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Path to ../shared/data; skips the test when it is not there."""
+    path = _shared_data_dir()
+    if path is None:
+        pytest.skip("real data not found: set RLVR_DATA_DIR or put it in ../shared/data")
+    return path

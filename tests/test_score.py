@@ -1,0 +1,126 @@
+"""Scores and the ranking: hand-computed values, tie-breaks, the bootstrap rank interval, and
+properties (permutation invariance, tie-break stability, monotonicity) checked with hypothesis.
+
+    python -m pytest tests/test_score.py -q
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from selector.errors import UserError
+from selector.score import SCORES, History, compute, get_score, rank
+
+# Three examples over three epochs; pool means per epoch: (0+1+.5)/3=.5, (.5+1+.5)/3=2/3, (1+1+.5)/3=5/6.
+H3 = (["a", "b", "c"], [[0.0, 0.5, 1.0], [1.0, 1.0, 1.0], [0.5, 0.5, 0.5]])
+PM = [0.5, 2 / 3, 5 / 6]
+
+HAND = [
+    # (score, example index, expected value, why)
+    ("variance", 0, math.sqrt(((0 - .5) ** 2 + 0 + (1 - .5) ** 2) / 3), "population std, ddof=0 as np.std"),
+    ("variance", 1, 0.0, "always solved"),
+    ("mean_acc", 0, 0.5, ""),
+    ("learnability", 0, (0 + .25 + 0) / 3, "a(1-a) per epoch, averaged"),
+    ("learnability", 2, 0.25, "always half right: the maximum"),
+    ("lim", 0, 1 - sum((a - p) ** 2 for a, p in zip([0, .5, 1], PM)) / sum((1 - p) ** 2 for p in PM), "LIMR Eq. 1"),
+    ("lim", 1, 1 - sum((1 - p) ** 2 for p in PM) / sum((1 - p) ** 2 for p in PM), "= 0: always-1 is as far as possible"),
+]
+
+
+@pytest.mark.parametrize("name,i,expected,why", HAND, ids=[f"{n}-{i}" for n, i, *_ in HAND])
+def test_score_matches_hand_computed_value(name, i, expected, why):
+    got = compute(name, History.from_lists(*H3))[i]
+    assert got == pytest.approx(expected, abs=1e-12), (name, i, expected, got, why)
+
+
+def test_lim_is_nan_when_the_pool_is_always_perfect_and_ranks_last():
+    h = History.from_lists(["a", "b"], [[1.0, 1.0], [1.0, 1.0]])
+    assert np.isnan(compute("lim", h)).all()
+    assert [r.example_id for r in rank(h, "lim", n_bootstrap=0)] == ["a", "b"]
+
+
+def test_variance_is_bit_identical_to_np_std_per_list():
+    rng = np.random.default_rng(0)
+    lists = [list(rng.integers(0, 9, size=rng.integers(40, 58)) / 8) for _ in range(300)]
+    got = compute("variance", History.from_lists([str(i) for i in range(300)], lists))
+    assert all(g == np.std(lst) for g, lst in zip(got, lists))
+
+
+def test_ties_keep_history_order_then_nan_last():
+    ids = ["z", "y", "x", "w"]
+    accs = [[0.5, 0.5], [0.0, 1.0], [1.0, 1.0], [0.25, 0.25]]  # z, x, w tie at variance 0
+    assert [r.example_id for r in rank(History.from_lists(ids, accs), "variance", 0)] == ["y", "z", "x", "w"]
+
+
+def test_unknown_score_lists_the_valid_ones():
+    with pytest.raises(UserError, match="valid scores: variance, lim, learnability, mean_acc"):
+        get_score("var")
+
+
+def test_ragged_history_pool_mean_uses_only_examples_seen_at_that_epoch():
+    h = History.from_lists(["a", "b"], [[0.0, 1.0], [1.0]], [[1, 2], [1]])
+    assert list(h.pool_means()) == [0.5, 1.0, 0.5]
+
+
+def test_bootstrap_interval_is_seeded_and_brackets_clear_ranks():
+    rng = np.random.default_rng(1)
+    ids = [str(i) for i in range(30)]
+    lists = [list(np.clip(np.linspace(0, 1, 20) * (i / 30) + rng.normal(0, .02, 20), 0, 1)) for i in range(30)]
+    h = History.from_lists(ids, lists)
+    a, b = rank(h, "variance", 50, seed=3), rank(h, "variance", 50, seed=3)
+    assert a == b
+    assert all(r.ci_low <= r.rank <= r.ci_high for r in a[:5])
+    assert a[0].example_id == "29" and a[0].ci_high <= 3  # the clearly most variable example
+
+
+history_strategy = st.lists(
+    st.lists(st.sampled_from([i / 8 for i in range(9)]), min_size=1, max_size=12), min_size=1, max_size=25)
+
+
+@settings(max_examples=60, deadline=None)
+@given(history_strategy, st.randoms(use_true_random=False))
+def test_scores_do_not_depend_on_example_order(lists, rnd):
+    ids = [f"e{i}" for i in range(len(lists))]
+    perm = list(range(len(lists)))
+    rnd.shuffle(perm)
+    for name in SCORES:
+        base = dict(zip(ids, compute(name, History.from_lists(ids, lists))))
+        shuffled = dict(zip([ids[p] for p in perm], compute(name, History.from_lists([ids[p] for p in perm], [lists[p] for p in perm]))))
+        for k in ids:
+            assert base[k] == pytest.approx(shuffled[k], nan_ok=True, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(history_strategy)
+def test_ranking_is_a_permutation_sorted_by_score_with_stable_ties(lists):
+    ids = [f"e{i}" for i in range(len(lists))]
+    for name in SCORES:
+        ranked = rank(History.from_lists(ids, lists), name, n_bootstrap=0)
+        assert sorted(r.example_id for r in ranked) == sorted(ids) and [r.rank for r in ranked] == list(range(1, len(ids) + 1))
+        for a, b in zip(ranked, ranked[1:]):
+            if math.isnan(a.value) or math.isnan(b.value):
+                assert math.isnan(b.value)
+            elif a.value == b.value:
+                assert ids.index(a.example_id) < ids.index(b.example_id)  # ties: history order
+            else:
+                assert a.value > b.value
+
+
+@settings(max_examples=60, deadline=None)
+@given(history_strategy, st.data())
+def test_mean_acc_and_learnability_are_monotone(lists, data):
+    """Raising one entry raises mean_acc; moving an entry toward 1/2 raises learnability."""
+    ids = [f"e{i}" for i in range(len(lists))]
+    i = data.draw(st.integers(0, len(lists) - 1))
+    j = data.draw(st.integers(0, len(lists[i]) - 1))
+    if lists[i][j] >= 1.0:
+        return
+    up = [list(x) for x in lists]
+    up[i][j] = min(1.0, lists[i][j] + 0.125)
+    before, after = History.from_lists(ids, lists), History.from_lists(ids, up)
+    assert compute("mean_acc", after)[i] > compute("mean_acc", before)[i]
+    if up[i][j] <= 0.5:
+        assert compute("learnability", after)[i] > compute("learnability", before)[i]
