@@ -1,30 +1,30 @@
 """The answer grader: one verdict function for both the RL reward and evaluation.
 
-A response is correct when the content of its LAST \\boxed{...} (or \\fbox{...}) means the
-same as the reference answer. The meaning check is math-verify (HuggingFace): the gold and
-the prediction are both parsed as a boxed LaTeX answer and compared with verify(gold, pred)
-in that order (verify is not symmetric). Around it sits a thin layer:
+A response is correct when the content of its LAST \\boxed{...} (or \\fbox{...}) means the same
+as the reference answer. The meaning check is math-verify (HuggingFace): gold and prediction are
+each parsed as a boxed LaTeX answer and compared with verify(gold, pred), in that order (verify
+is not symmetric). Around it sits a thin layer:
 
-- extraction: the last box only, brace-balanced, iterative (no recursion limit); an unclosed
-  last box means no answer, as in verl's `last_boxed_only_string`, which the paper trained with.
+- extraction: the last box only, brace-balanced, iterative (no recursion limit). An unclosed last
+  box means no answer, as in verl's `last_boxed_only_string`, which the paper trained with.
 - normalisation, applied identically to gold and prediction, fixing measured math-verify misses:
-  Python e-notation (`4.5e33`, `1e-5`: a fifth of Minerva's golds) is read by math-verify as
-  4.5*e*33, and `a\\times10^{b}` with b < 0 is compared after evalf(chop=True), so 1.6e-19
-  "equals" 3e-19. Both are rewritten to plain decimals. Python-style `-1./3` loses its dot.
-- tiny golds: math-verify rounds floats to 6 decimals, so every |x| < 5e-7 equals 0. For a
-  numeric gold below 1e-3 we raise `float_rounding` to keep 4 significant digits.
+  Python e-notation (`4.5e33`, `1e-5`: a fifth of Minerva's golds) reads as 4.5*e*33, and
+  `a\\times 10^{b}` goes through evalf(chop=True), so 1.6e-19 "equals" 3e-19. Both become plain
+  decimals. Also `-1./3` (Minerva) and TeX thousands `1\\,000` (read as 1*0).
+- tiny golds: math-verify rounds floats to 6 decimals, so every |x| < 5e-7 equals 0. For a numeric
+  gold below 1e-3, float_rounding grows to keep 4 significant digits.
 - bad golds (empty, unbalanced braces) are never correct, whatever the response says.
-- a fast path for plain numbers, which only skips work: it answers only when math-verify's
-  answer is certain (equal values, different integers, or values far apart), else defers.
-  Verdicts are also memoised per (prediction, gold), which is exact as verify is deterministic.
-  So an answer identical to the gold costs one math-verify call per gold per process, and is
-  correct exactly when math-verify says gold == gold (true even for golds it can only keep as
-  strings, e.g. `np.arcsin(10/13)`: it then compares the normalised strings).
+- a fast path for plain numbers that only skips work: it answers only where math-verify's verdict
+  is certain (checked against it on random numbers in the tests), else it defers. Verdicts are
+  also memoised per (prediction, gold) string, exact since math-verify is deterministic. So an
+  answer identical to the gold costs one math-verify call per gold per process, and is correct
+  exactly when math-verify says gold == gold. That holds even for golds it can only keep as
+  strings (e.g. `np.arcsin(10/13)`), which it then compares as normalised strings.
 
-`grade` runs in-process (math-verify's own 5 s signal alarms guard it in the main thread only).
-`Grader` runs items in spawned worker processes with a hard per-item deadline: a worker that
-overruns (e.g. `9^{9^{9^{9}}}` spends minutes in C big-int code no signal can interrupt) is
-killed and replaced, and the item scores 0 with timed_out=True.
+`grade` runs in-process: math-verify's own 5 s signal alarms guard it, in the main thread only.
+`Grader` grades in spawned worker processes with a hard per-item deadline. A worker that overruns
+(e.g. `9^{9^{9^{9}}}` spends minutes in C big-int code that no signal interrupts) is killed and
+replaced, and its item scores 0 with timed_out=True.
 """
 
 import logging
@@ -41,9 +41,8 @@ from functools import lru_cache
 from importlib.metadata import version
 from multiprocessing.connection import wait
 
-from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
 
-# Bump the leading "g" number whenever any verdict can change; math-verify's version is part of it.
+# Bump the "g" number whenever any verdict can change; math-verify's version is part of it.
 GRADER_VERSION = f"g1+math-verify-{version('math-verify')}"
 
 
@@ -62,21 +61,17 @@ _BRACE = re.compile(r"\\.|[{}]", re.DOTALL)  # `\{`, `\}` (and `\\`) are escapes
 
 
 def _balanced_end(text: str, start: int) -> int | None:
-    """Index just past the `}` closing the `{` at text[start]; None if it never closes."""
+    """Index just past the `}` that closes the `{` at text[start]; None if it never closes."""
     depth = 0
     for m in _BRACE.finditer(text, start):
-        tok = m.group()
-        if tok == "{":
-            depth += 1
-        elif tok == "}":
-            depth -= 1
-            if depth == 0:
-                return m.end()
+        depth += {"{": 1, "}": -1}.get(m.group(), 0)
+        if depth == 0:
+            return m.end()
     return None
 
 
 def extract_boxed(text: str) -> str | None:
-    """Content of the last \\boxed{...} / \\fbox{...} (or `\\boxed 5`); None if it is not complete."""
+    """Content of the last \\boxed{...} / \\fbox{...} (or `\\boxed 5`); None if not complete."""
     last = None
     for last in _BOX.finditer(text):
         pass
@@ -85,7 +80,7 @@ def extract_boxed(text: str) -> str | None:
     pos = last.end()
     while pos < len(text) and text[pos].isspace():
         pos += 1
-    if pos < len(text) and text[pos] == "{":
+    if text.startswith("{", pos):
         end = _balanced_end(text, pos)
         return None if end is None else text[pos + 1 : end - 1]
     # `\boxed 5`: TeX boxes one token, but models mean the whole word (verl reads up to `$`).
@@ -94,7 +89,7 @@ def extract_boxed(text: str) -> str | None:
 
 
 _ANSWER_IS = re.compile(r"(?i)answer\s*(?:is|:)\s*:?\s*(.+?)\s*(?:\.\s|\.?\s*$|\n)", re.MULTILINE)
-_NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
+_LAST_NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
 
 
 def _extract_fallback(text: str) -> str | None:
@@ -104,7 +99,7 @@ def _extract_fallback(text: str) -> str | None:
         pass
     if found is not None and found.group(1).strip("$ "):
         return found.group(1).strip("$ ")
-    for found in _NUMBER.finditer(text):
+    for found in _LAST_NUMBER.finditer(text):
         pass
     return found.group() if found is not None else None
 
@@ -113,66 +108,56 @@ def _extract_fallback(text: str) -> str | None:
 
 _DOLLAR = re.compile(r"(?<!\\)\$")
 _SPACE = re.compile(r"\s+")
-# Whitespace carries meaning only between two word characters (`\pi r`, `1 000`, `\text{no way}`)
-# and as TeX's escaped space `\ `.
+# Whitespace means something only between two word characters (`\pi r`, `\text{no way}`) and
+# as TeX's escaped space `\ `; elsewhere it is dropped, so `4.5 \times 10^{33}` hits the memo.
 _USELESS_SPACE = re.compile(r"(?<!\\)(?:(?<![A-Za-z0-9]) | (?![A-Za-z0-9]))")
 _SCI = re.compile(
     r"(?<![\w.\\])([+-]?)(\d+(?:\.\d*)?|\.\d+)"  # mantissa, not glued to a word or command
-    r"(?:[eE]| ?\\(?:times|cdot) ?10\^)"  # Python `e` (no spaces: `2e - 1` is Euler) or `\times 10^`
+    r"(?:[eE]| ?\\(?:times|cdot) ?10\^)"  # Python `e` (unspaced: `2e - 1` is Euler's) or `\times 10^`
     r"(?:\{([+-]?\d{1,3})\}|([+-]?\d{1,3}))(?![\d.])"  # exponent, braced or bare, |b| < 1000
 )
-_TRAILING_DOT = re.compile(r"(?<=\d)\.(?!\d)")  # Minerva's Python-style `-1./3`
-# TeX thousands separators math-verify misreads (`1\,000` -> 0, measured); `1{,}000` and `1,000` it reads.
 _THIN_SPACE_THOUSANDS = re.compile(r"(?<=\d)(?:\\,|\\!|\\ |\{,\})(?=\d{3}(?!\d))")
+_TRAILING_DOT = re.compile(r"(?<=\d)\.(?!\d)")  # Minerva's Python-style `-1./3`
 
 
-def _plain_decimal(sign: str, mantissa: str, exponent: str) -> str:
-    # Enough precision that no digit is rounded away (the default context keeps 28).
-    exact = Context(prec=len(mantissa) + 1, Emax=MAX_EMAX, Emin=MIN_EMIN)
-    value = Decimal(sign + mantissa).scaleb(int(exponent), context=exact)
-    text = format(value, "f")
+def _plain_decimal(m: re.Match) -> str:
+    sign, mantissa, exponent = m[1], m[2], m[3] or m[4]
+    exact = Context(prec=len(mantissa) + 1, Emax=MAX_EMAX, Emin=MIN_EMIN)  # default keeps 28 digits
+    text = format(Decimal(sign + mantissa).scaleb(int(exponent), context=exact), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _fix_surrogates(s: str) -> str:
-    # Lone surrogates (seen in sampled text) cannot be encoded; make them U+FFFD once, up front.
-    return s.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-
-
 def _normalize(s: str) -> str:
-    """The one normalisation both gold and prediction get before math-verify sees them."""
-    s = _DOLLAR.sub("", _fix_surrogates(s))
-    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
-    s = _SCI.sub(lambda m: _plain_decimal(m[1], m[2], m[3] or m[4]), _SPACE.sub(" ", s.strip()))
+    """The one normalisation gold and prediction both get before math-verify sees them."""
+    # Lone surrogates (they occur in sampled text) cannot be encoded: U+FFFD, once, up front.
+    s = s.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    s = _DOLLAR.sub("", s).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    s = _SCI.sub(_plain_decimal, _SPACE.sub(" ", s.strip()))
     s = _USELESS_SPACE.sub("", _THIN_SPACE_THOUSANDS.sub("", s))
-    s = _TRAILING_DOT.sub("", s.rstrip("."))
-    return s
+    return _TRAILING_DOT.sub("", s[:-1] if s.endswith(".") else s)  # a sentence's full stop
 
 
-def _braces_balanced(s: str) -> bool:
-    depth = 0
-    for m in _BRACE.finditer(s):
-        depth += {"{": 1, "}": -1}.get(m.group(), 0)
-        if depth < 0:
-            return False
-    return depth == 0
-
-
-def _gold_problem(gold: str) -> str | None:
-    if not _normalize(gold):
+def _gold_problem(gold: str, norm_gold: str) -> str | None:
+    if not norm_gold:
         return "empty"
-    if not _braces_balanced(gold):
-        return "unbalanced braces"
+    if _balanced_end("{" + gold + "}", 0) != len(gold) + 2:
+        return "unbalanced braces"  # e.g. a DSR-sub gold that lost the last `}` of a \frac
     return None
 
 
-def check_gold(gold: str) -> str | None:
-    """None if the gold answer is usable, else why not: "empty", "unbalanced braces", "unparseable"."""
+def check_gold(gold: str, *, parse: bool = True) -> str | None:
+    """None if the gold is usable, else why not: "empty", "unbalanced braces", "unparseable".
+
+    parse=False makes only the string checks (microseconds): pool loading uses it, since the
+    math-verify parse costs ~6 ms per non-numeric gold (~3.5 s for DSR-sub on every load).
+    Either way `grade` never calls a bad gold correct."""
     if not isinstance(gold, str):
         raise ValueError(f"gold must be a str, got {type(gold).__name__} (convert numbers with str())")
-    problem = _gold_problem(gold)
-    if problem is None and not _parse_gold(_normalize(gold), _mv_timeout()):
-        problem = "unparseable"  # math-verify extracts nothing, so no answer could match it
+    norm_gold = _normalize(gold)
+    problem = _gold_problem(gold, norm_gold)
+    if problem is None and parse and _as_number(norm_gold) is None:  # plain numbers always parse
+        if not _parse_gold(norm_gold, _mv_timeout()):
+            problem = "unparseable"  # math-verify extracts nothing, so no answer can match it
     return problem
 
 
@@ -185,97 +170,110 @@ def _as_number(s: str) -> Decimal | None:
     return Decimal(s) if len(s) <= 4000 and _PLAIN_NUMBER.fullmatch(s) else None
 
 
-def _float_rounding(gold: str) -> int:
-    """math-verify's 6 decimals, or more for a tiny numeric gold so 4 significant digits count."""
-    g = _as_number(gold)
+def _float_rounding(norm_gold: str) -> int:
+    """math-verify's 6 decimals, or more for a tiny numeric gold, so 4 significant digits count."""
+    g = _as_number(norm_gold)
     if g is None or g == 0:
         return 6
     return max(6, 3 - g.adjusted())  # adjusted() is floor(log10|g|)
 
 
 def _fast_verdict(pred: str, gold: str, rounding: int) -> bool | None:
-    """math-verify's verdict when it is certain from the numbers alone, else None (ask it)."""
+    """math-verify's verdict where it is certain from the numbers alone, else None (ask it)."""
     p, g = _as_number(pred), _as_number(gold)
     if p is None or g is None:
         return None
-    if p == g:
-        return True  # 27 vs 27.0, 0.5 vs 0.50: sympy's simplify(g - p) is exactly 0
     if "." not in pred and "." not in gold:
-        return False  # two sympy Integers compare exactly
-    digits = max(len(x.normalize().as_tuple().digits) for x in (p, g))
-    if digits <= 15 and abs(p - g) > 2 * Decimal(10) ** -rounding:
+        return p == g  # two sympy Integers: exact
+    # A written decimal becomes a sympy Float of max(15, written digits) digits, and Floats of
+    # different precision can differ after rounding (measured: 1927485165.300000 != 1927485165.3).
+    if max(len(p.as_tuple().digits), len(g.as_tuple().digits)) > 15:
+        return None
+    if p == g:
+        return True  # 27 vs 27.0, 0.5 vs 0.50: the same 53-bit Float, or simplify(g - p) == 0
+    if abs(p - g) > 2 * Decimal(10) ** -rounding:
         return False  # rounding to `rounding` decimals moves each by < 10**-rounding / 2
-    return None  # near the rounding edge, or beyond a 15-digit sympy Float: math-verify decides
+    return None  # near the rounding edge: math-verify decides
 
 
-_IN_WORKER = False  # set in Grader's worker processes, where the hard deadline replaces alarms
+_IN_WORKER = False  # set in Grader's workers, where the hard deadline replaces the alarms
 
 
 def _mv_timeout() -> int | None:
-    # math-verify's signal alarms raise in non-main threads; in workers they would race the kill.
+    # math-verify's signal alarms raise outside the main thread; in workers they'd race the kill.
     if _IN_WORKER or threading.current_thread() is not threading.main_thread():
         return None
     return 5  # math-verify's own default
 
 
 def _boxed_parse(s: str, configs: list, timeout: int | None) -> list:
+    from math_verify import parse  # imported on first use: sympy takes ~0.5 s to import
+
     return parse("\\boxed{" + s + "}", extraction_config=configs, parsing_timeout=timeout)
 
 
 @lru_cache(maxsize=1024)
-def _parse_gold(gold: str, timeout: int | None) -> list:
-    return _boxed_parse(gold, [LatexExtractionConfig()], timeout)
+def _parse_gold(norm_gold: str, timeout: int | None) -> list:
+    from math_verify import LatexExtractionConfig
+
+    return _boxed_parse(norm_gold, [LatexExtractionConfig()], timeout)
 
 
-def _math_verify(pred: str, gold: str, rounding: int, timeout: int | None) -> bool:
+def _math_verify(pred: str, norm_gold: str, rounding: int, timeout: int | None) -> bool:
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig, verify
+
     pred_parsed = _boxed_parse(pred, [LatexExtractionConfig(), ExprExtractionConfig()], timeout)
-    gold_parsed = _parse_gold(gold, timeout)
+    gold_parsed = _parse_gold(norm_gold, timeout)  # cached: one gold serves a whole RL step
     return verify(gold_parsed, pred_parsed, float_rounding=rounding, timeout_seconds=timeout)
 
 
 _math_verify_memo = lru_cache(maxsize=8192)(_math_verify)
 
 
-def _grade(
-    completion: str, gold: str, fallback: bool, fast: bool = True, before_slow=None
-) -> Grade:
-    """The verdict. fast=False is the reference: math-verify on every item, no memo.
-
-    before_slow(extracted) is called just before math-verify runs (Grader's workers report
-    the extraction then, so an item killed at its deadline still says what was extracted).
-    """
+def _check_types(completion, gold) -> None:
     if not isinstance(completion, str) or not isinstance(gold, str):
         raise ValueError(
             f"completion and gold must be str, got {type(completion).__name__} and "
             f"{type(gold).__name__} (convert numeric golds such as AMC's 27.0 with str())"
         )
+
+
+def _grade(
+    completion: str, gold: str, fallback: bool, fast: bool = True, on_extracted=None
+) -> Grade:
+    """The verdict. fast=False is the reference: math-verify on every item, no memo.
+
+    on_extracted(extracted) runs as soon as an answer is found: Grader's workers report it
+    then, so an item killed at its deadline still says what was extracted.
+    """
+    _check_types(completion, gold)
     extracted = extract_boxed(completion)
     if extracted is None and fallback:
         extracted = _extract_fallback(completion)
     if extracted is None:
         return Grade(False, False, None)
+    if on_extracted is not None:
+        on_extracted(extracted)
     pred, norm_gold = _normalize(extracted), _normalize(gold)
-    if not pred or _gold_problem(gold) is not None:
+    if not pred or _gold_problem(gold, norm_gold) is not None:
         return Grade(False, True, extracted)  # an empty box, or a gold nothing can match
     rounding = _float_rounding(norm_gold)
     verdict = _fast_verdict(pred, norm_gold, rounding) if fast else None
     if verdict is None:
-        if before_slow is not None:
-            before_slow(extracted)
         check = _math_verify_memo if fast and len(pred) < 2000 else _math_verify
         verdict = check(pred, norm_gold, rounding, _mv_timeout())
     return Grade(bool(verdict), True, extracted)
 
 
 def _grade_slow(completion: str, gold: str, fallback: bool = False) -> Grade:
-    """math-verify on every item: no fast path, no memo. Tests check `grade` agrees with it."""
+    """math-verify on every item: no fast path, no memo. The tests hold `grade` to it."""
     return _grade(completion, gold, fallback, fast=False)
 
 
 def grade(completion: str, gold: str, *, fallback: bool = False) -> Grade:
     """Grade one response (the response only, never the prompt) against a LaTeX gold answer.
 
-    In-process and without a hard deadline: use Grader for untrusted text at scale.
+    In-process, with no hard deadline: use Grader for untrusted text at scale.
     """
     return _grade(completion, gold, fallback)
 
@@ -293,8 +291,8 @@ def _worker_main(conn, fallback: bool) -> None:
     conn.send(("ready",))
     while (item := conn.recv()) is not None:
         i, completion, gold = item
-        g = _grade(completion, gold, fallback, before_slow=lambda e: conn.send(("x", i, e)))
-        conn.send(("g", i, g.correct, g.formatted, g.extracted))
+        g = _grade(completion, gold, fallback, on_extracted=lambda e: conn.send(("x", i, e)))
+        conn.send(("g", i, g.correct, g.formatted))  # the parent has the extraction already
 
 
 class _Worker:
@@ -308,7 +306,7 @@ class _Worker:
         self.ready = False
         self.item: int | None = None
         self.sent_at = 0.0
-        self.extracted: str | None = None  # reported before math-verify runs
+        self.extracted: str | None = None  # reported as soon as the worker finds it
 
     def stop(self, kill: bool) -> None:
         if not kill:
@@ -331,13 +329,13 @@ def _stop_all(pool: list[_Worker]) -> None:
 class Grader:
     """Batch grading in worker processes with a hard per-item deadline.
 
-    Workers start lazily ("spawn", so safe once torch/CUDA live in the parent; the usual spawn
+    Workers start lazily with "spawn" (safe once torch/CUDA live in the parent; the usual spawn
     rule applies: a script must call this under `if __name__ == "__main__":`) and are reused
-    across calls. An item past timeout_s has its worker killed and replaced; it scores 0 with
-    timed_out=True and is counted in `timeouts`. A worker that dies mid-item (a C-level crash)
-    is treated the same way: no verdict came back in time. workers=0 grades in-process with
-    `grade` (no hard deadline: for trusted inputs and tests only); we never switch to
-    in-process silently for small batches, because the deadline is the point of this class.
+    across calls. An item past timeout_s has its worker killed and replaced, scores 0 with
+    timed_out=True and counts in `timeouts`; so does an item whose worker dies (a C-level crash):
+    either way no verdict came in time. workers=0 grades in-process with `grade`, without a hard
+    deadline (trusted inputs only). Small batches never go in-process silently: the deadline is
+    the point of this class, and warm workers cost ~0.1 ms per item.
     """
 
     def __init__(self, workers: int | None = None, timeout_s: float = 5.0, fallback: bool = False):
@@ -348,7 +346,7 @@ class Grader:
             raise ValueError(f"timeout_s must be > 0 seconds, got {timeout_s!r}")
         self.workers, self.timeout_s, self.fallback = workers, float(timeout_s), fallback
         self.timeouts = 0
-        self.startup_s = 120.0  # a fresh worker imports sympy + math-verify: seconds, not minutes
+        self.startup_s = 120.0  # a fresh worker imports sympy and math-verify: seconds, not minutes
         self._ctx = mp.get_context("spawn")
         self._pool: list[_Worker] = []
         self._finalizer = weakref.finalize(self, _stop_all, self._pool)
@@ -358,11 +356,9 @@ class Grader:
         if len(completions) != len(golds):
             raise ValueError(f"{len(completions)} completions but {len(golds)} golds")
         for c, g in zip(completions, golds):
-            if not isinstance(c, str) or not isinstance(g, str):
-                raise ValueError(
-                    f"completions and golds must be str, got {type(c).__name__} and "
-                    f"{type(g).__name__} (convert numeric golds such as AMC's 27.0 with str())"
-                )
+            _check_types(c, g)
+        if not self._finalizer.alive:
+            raise ValueError("this Grader is closed")
         if self.workers == 0:
             return [grade(c, g, fallback=self.fallback) for c, g in zip(completions, golds)]
         while len(self._pool) < min(self.workers, len(completions)):
@@ -384,7 +380,7 @@ class Grader:
             self._lost(w, results)
 
     def _poll(self, results: list) -> None:
-        """Wait for the next message or deadline, then handle everything that is due."""
+        """Wait for the next message or deadline, then handle whatever is due."""
         busy = [w for w in self._pool if w.item is not None]
         starting = [w for w in self._pool if not w.ready]
         now = time.monotonic()
@@ -401,24 +397,29 @@ class Grader:
             raise RuntimeError(f"grader workers did not start within {self.startup_s:.0f} s")
 
     def _receive(self, w: _Worker, results: list) -> None:
-        try:
-            msg = w.conn.recv()
-        except (EOFError, OSError):
-            if not w.ready:
-                raise RuntimeError(f"a grader worker died while starting (exit code {w.proc.exitcode})")
-            self._lost(w, results)
-            return
-        if msg[0] == "ready":
-            w.ready = True
-        elif msg[0] == "x":
-            w.extracted = msg[2]
-        else:
-            _, i, correct, formatted, extracted = msg
-            results[i] = Grade(correct, formatted, extracted)
-            w.item = None
+        """Handle every message the worker has sent (an item's "x" and "g" often come together)."""
+        while True:
+            try:
+                msg = w.conn.recv()
+            except (EOFError, OSError):
+                if not w.ready:
+                    code = w.proc.exitcode
+                    raise RuntimeError(f"a grader worker died while starting (exit code {code})")
+                self._lost(w, results)
+                return
+            if msg[0] == "ready":
+                w.ready = True
+            elif msg[0] == "x":
+                w.extracted = msg[2]
+            else:
+                _, i, correct, formatted = msg
+                results[i] = Grade(correct, formatted, w.extracted)
+                w.item = None
+            if not w.conn.poll():
+                return
 
     def _lost(self, w: _Worker, results: list) -> None:
-        """The item got no verdict in time (hung or crashed worker): score 0, replace the worker."""
+        """No verdict in time (hung or dead worker): score the item 0 and replace the worker."""
         if w.item is not None:
             results[w.item] = Grade(False, w.extracted is not None, w.extracted, timed_out=True)
             self.timeouts += 1
@@ -443,6 +444,6 @@ def grade_batch(
     timeout_s: float = 5.0,
     fallback: bool = False,
 ) -> list[Grade]:
-    """One-off batch: starts and stops its own workers (keep a Grader to reuse them)."""
+    """A one-off batch: starts and stops its own workers (keep a Grader to reuse them)."""
     with Grader(workers=workers, timeout_s=timeout_s, fallback=fallback) as grader:
         return grader.grade_many(completions, golds)

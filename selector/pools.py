@@ -261,7 +261,7 @@ def _build_pool(name: str, source: str, rows: list[dict], columns: dict | None) 
         examples.append(Example(ex_id, _as_prompt(_get(row, columns["prompt"]), where), _as_answer(_get(row, columns["answer"]), where)))
     from selector.grader import check_gold
 
-    bad = {ex.id: reason for ex in examples if (reason := check_gold(ex.answer))}
+    bad = {ex.id: reason for ex in examples if (reason := check_gold(ex.answer, parse=False))}
     if len(bad) > len(examples) // 2:
         raise UserError(f"pool {name!r}: {len(bad)} of {len(examples)} gold answers are unusable (e.g. id {next(iter(bad))}: {next(iter(bad.values()))}); check the answer column")
     if bad:

@@ -21,7 +21,7 @@ from selector.grader import (
     grade,
     grade_batch,
 )
-from tests.grader_cases import BAD_GOLDS, EXTRACT, FALLBACK, GOOD_GOLDS, GRADE, PATHOLOGICAL
+from grader_cases import BAD_GOLDS, EXTRACT, FALLBACK, GOOD_GOLDS, GRADE, PATHOLOGICAL
 
 
 def ids(rows):
@@ -44,7 +44,9 @@ def test_extract_boxed(case, text, expected):
 @pytest.mark.parametrize("case,completion,gold,expected", GRADE, ids=ids(GRADE))
 def test_grade(case, completion, gold, expected):
     g = grade(completion, gold)
-    assert g.correct == expected, f"{case}: {completion!r} vs gold {gold!r}: expected {expected}, got {g}"
+    assert g.correct == expected, (
+        f"{case}: {completion!r} vs gold {gold!r}: expected {expected}, got {g}"
+    )
 
 
 @pytest.mark.parametrize("case,completion,gold,expected", GRADE, ids=ids(GRADE))
@@ -61,15 +63,20 @@ _NUMBER = st.builds(
 )
 
 
+def _with_zeros(x: Decimal, zeros: int) -> str:
+    text = format(x, "f")
+    return text + ("" if "." in text or not zeros else ".") + "0" * zeros
+
+
 @settings(max_examples=300, deadline=None)
-@given(_NUMBER, st.sampled_from([0, 1, -1, 2]), st.integers(0, 25), st.integers(0, 3))
-def test_fast_numeric_path_agrees_with_math_verify(gold, direction, shift, zeros):
-    # Random plain numbers, equal or nudged at any decimal place, printed with trailing zeros.
+@given(_NUMBER, st.sampled_from([0, 1, -1, 2]), st.integers(0, 25), st.integers(0, 4), st.integers(0, 4))
+def test_fast_numeric_path_agrees_with_math_verify(gold, direction, shift, pred_zeros, gold_zeros):
+    # Random plain numbers, equal or nudged at any decimal place, written with trailing zeros
+    # (which change the precision of math-verify's sympy Float).
     with localcontext() as ctx:
         ctx.prec = 100
         pred = gold + direction * Decimal(10) ** -shift
-    g, p = format(gold, "f"), format(pred, "f") + ("." if "." not in format(pred, "f") else "") + "0" * zeros
-    p = p.rstrip(".")
+    p, g = _with_zeros(pred, pred_zeros), _with_zeros(gold, gold_zeros)
     assert grade(f"\\boxed{{{p}}}", g) == _grade_slow(f"\\boxed{{{p}}}", g), (p, g)
 
 
@@ -126,7 +133,8 @@ def test_workers_agree_with_in_process(grader):
     completions, golds = [r[1] for r in GRADE], [r[2] for r in GRADE]
     assert grader.grade_many(completions, golds) == [grade(c, g) for c, g in zip(completions, golds)]
     assert grader.grade_many([], []) == []
-    assert Grader(workers=0).grade_many(completions[:3], golds[:3]) == [grade(c, g) for c, g in zip(completions[:3], golds[:3])]
+    in_process = Grader(workers=0).grade_many(completions[:3], golds[:3])
+    assert in_process == [grade(c, g) for c, g in zip(completions[:3], golds[:3])]
     assert grade_batch(["\\boxed{27}"], ["27.0"], workers=1) == [Grade(True, True, "27")]
 
 
@@ -216,6 +224,25 @@ def test_benchmark_agreement(shared_data, grader, name):
     print(f"\n{name}: " + ", ".join(f"{c} {totals[c] - len(misses.get(c, ()))}/{totals[c]}" for c in totals))
     for check in totals:
         assert misses.get(check, set()) == KNOWN_MISSES.get((name, check), set()), (name, check)
+
+
+# DSR-sub (the training pool) golds that check_gold rejects, by extra_info.index.
+POOL_BAD_GOLDS = {265: "empty", 1187: "unbalanced braces"}
+
+
+def test_training_pool_golds(shared_data, grader):
+    # The reward side: every usable DSR-sub gold must reward itself and reject its wrong variants.
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows = pq.read_table(shared_data / "pools" / "dsr_sub.parquet").to_pylist()
+    golds = {r["extra_info"]["index"]: r["reward_model"]["ground_truth"] for r in rows}
+    bad = {i: reason for i, g in golds.items() if (reason := check_gold(g))}
+    assert bad == POOL_BAD_GOLDS
+    items = [(i, g, check, c, want) for i, g in golds.items() if i not in bad
+             for check, c, want in checks_for(g, None)]
+    grades = grader.grade_many([it[3] for it in items], [it[1] for it in items])
+    misses = sorted((i, check) for (i, _, check, _, want), g in zip(items, grades) if g.correct != want)
+    print(f"\ndsr_sub: {len(items) - len(misses)}/{len(items)} checks over {len(golds) - len(bad)} golds")
+    assert misses == []
 
 
 @pytest.mark.slow
