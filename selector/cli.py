@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(1-shot RLVR, arXiv 2504.20571), and prove it.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"rlvr-select {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
-    for verb, (module, _) in VERBS.items():
+    for module, _ in VERBS.values():
         importlib.import_module(module).make_parser(sub)
     return parser
 

@@ -57,16 +57,21 @@ def _bad_constant(path: Path, constant: str):
     raise UserError(f"history file {path} holds {constant}; accuracies must be finite numbers in [0, 1]")
 
 
-def import_history(store: Store, pool: Pool, path: str | Path, rollouts_per_entry: int | None = None) -> tuple[str, bool]:
-    """Record a history file as an `imported` run. Returns (run id, whether it was new).
-
-    Every check happens before anything is written: a bad file leaves the store untouched.
-    """
-    history, digest = read_history(path)
+def check_ids(history: dict[str, list[float]], pool: Pool, path: str | Path) -> None:
+    """Every id of the history must be an example of the pool."""
     missing = [k for k in history if k not in pool.by_id]
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
         raise UserError(f"history {path}: {len(missing)} of {len(history)} example ids are not in pool {pool.name!r} ({shown}); is it the history of another pool?")
+
+
+def import_history(store: Store, pool: Pool, path: str | Path, history: dict[str, list[float]], digest: str,
+                   rollouts_per_entry: int | None = None) -> tuple[str, bool]:
+    """Record a history read by `read_history` as an `imported` run. Returns (run id, whether it was new).
+
+    The caller checks first (`read_history`, `check_ids`): a bad file leaves the store untouched.
+    """
+    check_ids(history, pool, path)
     # Readable and safe as a directory name; the hash covers the file and the full pool name.
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(pool.name.split("?")[0]).stem if pool.name.startswith("file:") else pool.name)[:40]
     run_id = f"import-{slug}-{hashlib.sha256(f'{digest}|{pool.name}'.encode()).hexdigest()[:12]}"

@@ -80,11 +80,12 @@ def main(cfg: RankConfig) -> list[dict]:
         if not cfg.history:
             raise UserError(f"nothing to rank pool {pool.name!r} by: give --history FILE (a per-example accuracy history), "
                             "--run RUN_ID (a run in the store) or --model PATH_OR_HUB_ID (a GRPO history run)")
-        from selector.history import import_history, read_history
+        from selector.history import check_ids, import_history, read_history
 
-        read_history(cfg.history)  # check the file before creating a store for it
+        parsed, digest = read_history(cfg.history)
+        check_ids(parsed, pool, cfg.history)  # every check before a store is created for it
         store = Store.open(root, create=True)
-        run_id, new = import_history(store, pool, cfg.history, cfg.rollouts_per_entry)
+        run_id, new = import_history(store, pool, cfg.history, parsed, digest, cfg.rollouts_per_entry)
         print(f"{'imported' if new else 'already in the store:'} {cfg.history} as run {run_id}", file=sys.stderr)
 
     ids, accs, epochs = store.history(run_id)

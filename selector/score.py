@@ -95,12 +95,6 @@ class History:
                  else np.concatenate([np.arange(1, n + 1) for n in lengths]))
         return cls(list(ids), example, epoch, acc)
 
-    def lists(self) -> list:
-        """The accuracies of each example as one array per example, in history order."""
-        import numpy as np
-
-        return np.split(self.acc, np.cumsum(np.bincount(self.example, minlength=len(self.ids)))[:-1])
-
     def pool_means(self):
         """For every entry, the mean accuracy over all examples seen at that entry's epoch."""
         import numpy as np
@@ -165,8 +159,6 @@ class Ranked:
 
 def rank(history: History, score: str = "variance", n_bootstrap: int = 200, seed: int = 0) -> list[Ranked]:
     """Rank every example of the history by `score`; with n_bootstrap > 0, a 90% rank interval."""
-    import numpy as np
-
     values = compute(score, history)
     best_first = order(values)
     lo = hi = None

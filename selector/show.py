@@ -57,7 +57,6 @@ def resolve(store, pool: str, score: str, name: str) -> tuple[str, list[dict] | 
 
 def main(cfg: ShowConfig) -> dict:
     import json
-    import os
 
     from selector.paths import store_dir
     from selector.pools import load_pool
@@ -83,7 +82,7 @@ def main(cfg: ShowConfig) -> dict:
     if cfg.json:
         print(json.dumps(info, indent=1, ensure_ascii=False, default=str))
         return info
-    _print(info, os.environ.get("COLUMNS"))
+    _print(info)
     return info
 
 
@@ -92,7 +91,7 @@ def _spark(values: list[float]) -> str:
     return "".join(bars[min(8, round(v * 8))] for v in values)
 
 
-def _print(info: dict, _cols) -> None:
+def _print(info: dict) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.panel import Panel

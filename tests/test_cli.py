@@ -149,6 +149,13 @@ def test_show_of_a_pi_name_before_any_ranking_says_what_to_run(world, capsys):
     assert not (world["tmp"] / "empty" / "STORE.json").exists()
 
 
+@pytest.mark.parametrize("name", ["corrupt history", "history ids not in pool", "empty pool", "unknown score"])
+def test_bad_input_creates_no_store(world, capsys, name):
+    store = world["tmp"] / "fresh-store"
+    assert cli(capsys, *_bad(world, name), "--store", store)[0] == 2
+    assert not store.exists()
+
+
 def test_store_of_another_schema_version_is_refused(world, capsys):
     cli(capsys, "rank", "--pool", world["pool"], "--history", world["history"], "--store", world["store"])
     meta_path = os.path.join(world["store"], "STORE.json")
