@@ -18,6 +18,8 @@ VERBS = {
     "rank": ("selector.rank", "RankConfig"),
     "show": ("selector.show", "ShowConfig"),
     "sql": ("selector.query", "SqlConfig"),
+    "train": ("selector.train", "TrainConfig"),
+    "toy": ("selector.toy", "ToyConfig"),
 }
 
 EPILOG = """\

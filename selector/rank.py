@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from selector.config import OutputOptions, StoreOptions, option
 from selector.errors import UserError
 
+# Pools whose default model ships with the project: `select rank --pool toy` trains its own history.
+TRAINABLE_BY_DEFAULT = {"toy"}
+
 HELP = "rank a pool's examples by a score over their training-accuracy history (pi1, pi2, ...)"
 
 
@@ -25,7 +28,12 @@ class RankConfig(StoreOptions, OutputOptions):
     pool: str | None = option(None, "pool name (see `selector pools`) or file:PATH; with --run, defaults to the run's pool")
     history: str | None = option(None, "import this history file, JSON {example_id: [acc_epoch_1, ...]} (the authors' format)", metavar="FILE")
     run: str | None = option(None, "rank the history of this run already in the store", metavar="RUN_ID")
-    model: str | None = option(None, "run a GRPO history run of this model over the pool first (needs the trainer)", metavar="PATH_OR_HUB_ID")
+    model: str | None = option(None, "run a GRPO history run of this model over the pool first (the `train` extra); "
+                                     "the toy pool defaults to the embedded toy model", metavar="PATH_OR_HUB_ID")
+    preset: str | None = option(None, "training preset of the history run (default: toy for the toy pool, else paper-qwen2.5-math-1.5b)")
+    epochs: float | None = option(None, "history run length in passes over the pool (default: the preset's)", metavar="N")
+    max_steps: int | None = option(None, "history run length in optimizer steps (overrides --epochs)", metavar="N")
+    resume: bool = option(False, "continue an interrupted history run from its last checkpoint")
     score: str = option("variance", "ranking score: variance (the paper), lim, learnability, mean_acc")
     compare: bool = option(False, "rank by every score and show them side by side with rank correlations")
     top: int = option(20, "print the first N ranks (0 = all); the whole ranking is stored either way", metavar="N")
@@ -58,9 +66,6 @@ def main(cfg: RankConfig) -> list[dict]:
     sources = [x for x in ("history", "run", "model") if getattr(cfg, x)]
     if len(sources) > 1:
         raise UserError(f"give one of --history, --run, --model (got {', '.join('--' + s for s in sources)})")
-    if cfg.model:
-        raise UserError("--model needs the trainer (GRPO history runs), which this version does not have yet; "
-                        "rank an existing history with --history FILE or --run RUN_ID")
 
     root = store_dir(cfg.store)
     if cfg.run:
@@ -77,9 +82,13 @@ def main(cfg: RankConfig) -> list[dict]:
         if not cfg.pool:
             raise UserError("give --pool NAME (see `selector pools`) with --history FILE, or --run RUN_ID")
         pool = load_pool(cfg.pool, cfg.data_dir)
-        if not cfg.history:
+        if cfg.model or (not cfg.history and pool.name in TRAINABLE_BY_DEFAULT):
+            run_id = _history_run(cfg)
+            store = Store.open(root)
+        elif not cfg.history:
             raise UserError(f"nothing to rank pool {pool.name!r} by: give --history FILE (a per-example accuracy history), "
                             "--run RUN_ID (a run in the store) or --model PATH_OR_HUB_ID (a GRPO history run)")
+    if cfg.history:
         from selector.history import check_ids, import_history, read_history
 
         parsed, digest = read_history(cfg.history)
@@ -89,6 +98,8 @@ def main(cfg: RankConfig) -> list[dict]:
         print(f"{'imported' if new else 'already in the store:'} {cfg.history} as run {run_id}", file=sys.stderr)
 
     ids, accs, epochs = store.history(run_id)
+    if not ids:
+        raise UserError(f"run {run_id} recorded no rollouts yet; nothing to rank")
     history = score.History.from_lists(ids, accs, epochs)
     rankings = {}
     for name in names:
@@ -99,6 +110,21 @@ def main(cfg: RankConfig) -> list[dict]:
     shown = rows[: cfg.top] if cfg.top else rows
     _print(shown, rows, rankings, pool, run_id, cfg)
     return shown
+
+
+def _history_run(cfg: RankConfig) -> str:
+    """Run (or reuse, or resume) the GRPO history run over the pool; returns its run id."""
+    try:
+        import torch  # noqa: F401  (only to say clearly what is missing)
+        import trl  # noqa: F401
+    except ImportError as e:
+        raise UserError(f"a history run needs the train extra ({e.name} is missing): pip install -e '.[train]'") from None
+    from trainer.config import TrainConfig
+    from trainer.grpo import train
+
+    preset = cfg.preset or ("toy" if cfg.pool == "toy" else "paper-qwen2.5-math-1.5b")
+    return train(TrainConfig(pool=cfg.pool, preset=preset, model=cfg.model, epochs=cfg.epochs, max_steps=cfg.max_steps,
+                             seed=cfg.seed, resume=cfg.resume, store=cfg.store, data_dir=cfg.data_dir))
 
 
 def ranking_id(run_id: str, score_name: str, cfg: RankConfig) -> str:

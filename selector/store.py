@@ -61,6 +61,8 @@ TABLES: dict[str, dict[str, str]] = {
         "run_id": "string", "example_id": "string", "first_seen": "int32", "epoch": "int32",
         "acc": "float64", "n": "int32",
     },
+    # Per-step training metrics as TRL logs them (loss, kl, entropy, reward, completion length...).
+    "metrics": {"run_id": "string", "attempt": "int32", "step": "int32", "name": "string", "value": "float64"},
     "rankings": {
         "ranking_id": "string", "run_id": "string", "pool": "string", "score": "string",
         "rank": "int32", "example_id": "string", "value": "float64", "ci_low": "int32",
@@ -74,6 +76,11 @@ _VIEWS = """
 CREATE OR REPLACE VIEW runs AS SELECT * FROM read_parquet('{root}/runs/*/*.parquet', union_by_name = true);
 CREATE OR REPLACE VIEW run_events AS SELECT * FROM read_parquet('{root}/run_events/*/*.parquet', union_by_name = true);
 CREATE OR REPLACE VIEW history_import AS SELECT * FROM read_parquet('{root}/history_import/*/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW metrics_all AS SELECT * FROM read_parquet('{root}/metrics/*/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW metrics AS
+SELECT * EXCLUDE (last_attempt) FROM (
+    SELECT *, max(attempt) OVER (PARTITION BY run_id, step) AS last_attempt FROM metrics_all
+) WHERE attempt = last_attempt;
 CREATE OR REPLACE VIEW rankings AS SELECT * FROM read_parquet('{root}/rankings/*/*.parquet', union_by_name = true);
 CREATE OR REPLACE VIEW rollouts_all AS SELECT * FROM read_parquet('{root}/rollouts/*/*.parquet', union_by_name = true);
 CREATE OR REPLACE VIEW eval_samples_all AS SELECT * FROM read_parquet('{root}/eval_samples/*/*.parquet', union_by_name = true);
@@ -220,6 +227,12 @@ class Store:
         except BaseException:
             w.discard()
             raise
+
+    def run_writer(self, shard: str) -> "ShardWriter":
+        """A writer for a long run: every flush is durable on its own and nothing is rolled back
+        on a crash (unlike `writer`), so a crashed run keeps what it recorded."""
+        self._check_writable()
+        return ShardWriter(self, shard)
 
     # --- reading -------------------------------------------------------------------------
     def connect(self):

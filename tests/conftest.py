@@ -11,6 +11,11 @@ from pathlib import Path
 
 import pytest
 
+# No test may reach the Hugging Face hub (CI has no network): fail fast instead of hanging.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+
 REPO = Path(__file__).resolve().parents[1]
 
 

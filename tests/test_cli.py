@@ -99,7 +99,7 @@ def _bad(world, name):
         "history ids not in pool": ["rank", "--pool", world["pool"], "--history", t / "other_ids.json"],
         "empty pool": ["rank", "--pool", f"file:{t / 'empty.jsonl'}", "--history", world["history"]],
         "nothing to rank": ["rank", "--pool", world["pool"]],
-        "model without trainer": ["rank", "--pool", world["pool"], "--model", "Qwen/Qwen2.5-Math-1.5B"],
+        "model not loadable offline": ["rank", "--pool", world["pool"], "--model", "Qwen/Qwen2.5-Math-1.5B"],
         "two sources": ["rank", "--pool", world["pool"], "--history", world["history"], "--run", "x"],
         "unknown run": ["rank", "--run", "nope"],
         "unknown pi": ["show", "pi99", "--pool", world["pool"]],
@@ -112,7 +112,7 @@ def _bad(world, name):
 
 BAD = ["unknown pool", "unknown score", "missing history", "corrupt history", "binary history", "NaN accuracy",
        "out-of-range accuracy", "non-number accuracy", "history not an object", "history ids not in pool", "empty pool",
-       "nothing to rank", "model without trainer", "two sources", "unknown run", "unknown pi", "unknown example id",
+       "nothing to rank", "model not loadable offline", "two sources", "unknown run", "unknown pi", "unknown example id",
        "write SQL", "broken SQL", "unknown table"]
 
 EXPECTED = {
@@ -120,7 +120,7 @@ EXPECTED = {
     "missing history": "does not exist", "corrupt history": "not valid JSON", "binary history": "not UTF-8",
     "NaN accuracy": "NaN", "out-of-range accuracy": "must lie in [0, 1]", "non-number accuracy": "not a number",
     "history not an object": "must be a non-empty JSON object", "history ids not in pool": "2 of 3 example ids are not in pool",
-    "empty pool": "is empty", "nothing to rank": "give --history FILE", "model without trainer": "needs the trainer",
+    "empty pool": "is empty", "nothing to rank": "give --history FILE", "model not loadable offline": "could not load model 'Qwen/Qwen2.5-Math-1.5B'",
     "two sources": "give one of", "unknown run": "no run 'nope'", "unknown pi": "has pi1..pi6",
     "unknown example id": "not in pool", "write SQL": "read-only", "broken SQL": "syntax error", "unknown table": "nope",
 }

@@ -1,0 +1,187 @@
+"""Training configuration: our own run fields, the presets, and their mapping onto TRL's GRPOConfig.
+
+A run is described by `TrainConfig` (what to train on, where to record, how long) plus a preset:
+a plain dict of GRPOConfig values and our own defaults. Flags override preset values; `--set
+KEY=VALUE` overrides any GRPOConfig field; `--print-config` shows the result.
+
+Where TRL's defaults differ from verl's (the paper's code), the paper preset sets verl's values:
+- entropy: verl adds `-entropy_coeff * entropy` to the loss with entropy_coeff 0.001 (the paper
+  writes the coefficient as -0.001); TRL's `entropy_coef` is a bonus with the same sign
+  convention (positive = more entropy), so entropy_coef = +0.001. tests/test_grpo.py checks the
+  sign: a positive coefficient raises the policy's entropy on a fixed batch.
+- KL: verl's "low_var_kl" is the k3 estimator exp(ref-logp) - (ref-logp) - 1 (clamped to
+  [-10, 10]) added as a loss with coefficient 0.001 and no importance-ratio correction. TRL
+  computes k3 too; its `use_bias_correction_kl` (default True) multiplies by the ratio, so the
+  paper preset turns it off. TRL does not clamp the k3 value.
+- learning rate 1e-6 constant, no warm-up, weight decay 0.01 (TRL: linear decay, 0.0).
+- loss aggregation: verl's token-mean over the mini-batch ~ TRL's "dapo" (token mean over the
+  global batch).
+- precision: verl keeps fp32 master weights with bf16 compute: TRL's bf16=True with an fp32
+  model. Activation (gradient) checkpointing on (as verl's actor). Neither works on CPU: the toy preset is off.
+"""
+
+from dataclasses import dataclass
+
+from selector.config import StoreOptions, option
+from selector.errors import UserError
+
+# Preset values: keys of GRPOConfig, or of TrainConfig (ours). Plain dicts, looked up by name.
+PRESETS: dict[str, dict] = {
+    "paper-qwen2.5-math-1.5b": {
+        # ours
+        "model": "Qwen/Qwen2.5-Math-1.5B",
+        "prompts_per_step": 128,
+        "micro_batch_size": 16,  # completions per forward/backward on one device
+        "max_prompt_length": 1024,  # longer prompts are dropped, as verl's filter_overlong_prompts
+        "history_steps": 500,  # the authors' history file is the history at step 500
+        "one_shot_steps": 2000,
+        "eval_steps": 20,
+        "eval_benchmarks": "math500,aime24,aime25,amc23,minerva_math,olympiadbench",
+        # GRPOConfig
+        "num_generations": 8,
+        "temperature": 0.6,
+        "top_p": 1.0,
+        "max_completion_length": 3072,
+        "learning_rate": 1e-6,
+        "lr_scheduler_type": "constant",
+        "warmup_steps": 0,
+        "weight_decay": 0.01,
+        "adam_beta1": 0.9,
+        "adam_beta2": 0.999,
+        "max_grad_norm": 1.0,
+        "num_iterations": 1,  # one optimizer step per batch: mini-batch = batch
+        "epsilon": 0.2,
+        "beta": 0.001,
+        "use_bias_correction_kl": False,
+        "entropy_coef": 0.001,
+        "loss_type": "dapo",
+        "scale_rewards": "group",
+        "bf16": True,
+        "activation_checkpointing": True,  # transformers 5 name of gradient checkpointing
+        "save_steps": 20,
+    },
+    "toy": {
+        "model": None,  # the embedded toy model, built on first use
+        "prompts_per_step": 16,
+        "micro_batch_size": None,  # all completions of a step at once
+        "max_prompt_length": 256,
+        "history_epochs": 6,
+        "one_shot_steps": 60,
+        "eval_steps": 10,
+        "eval_benchmarks": "toy",
+        "num_generations": 8,
+        "temperature": 0.6,
+        "top_p": 1.0,
+        "max_completion_length": 48,
+        "learning_rate": 3e-5,  # the toy-world notes: 1e-4 damages the model, 1e-5 is slow
+        "lr_scheduler_type": "constant",
+        "warmup_steps": 0,
+        "weight_decay": 0.01,
+        "max_grad_norm": 1.0,
+        "num_iterations": 1,
+        "epsilon": 0.2,
+        "beta": 0.001,
+        "use_bias_correction_kl": False,
+        "entropy_coef": 0.001,
+        "loss_type": "dapo",
+        "scale_rewards": "group",
+        "bf16": False,
+        "activation_checkpointing": False,
+        "save_steps": 20,
+    },
+}
+
+# Loss terms that can be switched off (the paper's Table 5 ablations).
+TERMS = ("pg", "kl", "entropy")
+
+
+@dataclass
+class TrainConfig(StoreOptions):
+    """One training run. `None` means: take the preset's value."""
+
+    pool: str = option("toy", "training pool (see `selector pools`)")
+    preset: str = option("toy", f"hyper-parameter preset: {', '.join(PRESETS)}")
+    model: str | None = option(None, "model path or hub id; default: the preset's (the toy model for the toy preset)", metavar="PATH_OR_HUB_ID")
+    examples: str | None = option(None, "train on these examples only, duplicated to fill each batch: pi names of the stored "
+                                        "ranking (pi1,pi13) or example ids; default: the whole pool (a history run)", metavar="LIST")
+    score: str = option("variance", "the ranking that pi names in --examples refer to")
+    reward: str = option("outcome", "reward function: outcome (0/1 correct, the paper) or format (1 if an answer is boxed)")
+    terms: str = option("pg,kl,entropy", "loss terms to keep, for ablations: any of pg,kl,entropy (pg alone = no KL, no entropy)")
+    epochs: float | None = option(None, "passes over the pool (history runs); default: the preset's", metavar="N")
+    max_steps: int | None = option(None, "optimizer steps; default: from --epochs for the whole pool, the preset's for --examples", metavar="N")
+    prompts_per_step: int | None = option(None, "distinct prompts per optimizer step (each gets --num-generations rollouts)", metavar="N")
+    micro_batch_size: int | None = option(None, "completions per forward/backward on one device (gradient accumulation fills the step)", metavar="N")
+    num_generations: int | None = option(None, "rollouts per prompt (the GRPO group)", metavar="N")
+    learning_rate: float | None = option(None, "AdamW learning rate", metavar="LR")
+    temperature: float | None = option(None, "sampling temperature of the rollouts", metavar="T")
+    max_completion_length: int | None = option(None, "max new tokens per rollout", metavar="N")
+    beta: float | None = option(None, "KL coefficient (k3, no ratio correction)", metavar="B")
+    entropy_coef: float | None = option(None, "entropy bonus coefficient (positive = more entropy)", metavar="C")
+    eval_steps: int | None = option(None, "evaluate every N steps (and before the first); 0 = never", metavar="N")
+    eval_benchmarks: str | None = option(None, "benchmarks to evaluate on during training (comma list)", metavar="LIST")
+    eval_limit: int | None = option(None, "evaluate on the first N problems of each benchmark only", metavar="N")
+    seed: int = option(0, "seed of the sampler, the initialisation of the toy model and the rollouts")
+    run_id: str | None = option(None, "name of the run (default: derived from its settings)")
+    resume: bool = option(False, "continue the run with this --run-id (or the same settings) from its last checkpoint")
+    use_vllm: bool = option(False, "generate with vLLM (needs the `gpu` extra and a GPU)")
+    lora_r: int = option(0, "train a LoRA adapter of this rank instead of all weights (0 = full fine-tuning)", metavar="R")
+    set: str | None = option(None, "any GRPOConfig field, KEY=VALUE[,KEY=VALUE...] (e.g. --set top_k=50,log_completions=true)", metavar="KV")
+    print_config: bool = option(False, "print the resolved configuration and exit")
+
+
+def preset(name: str) -> dict:
+    if name not in PRESETS:
+        raise UserError(f"unknown preset {name!r}; valid presets: {', '.join(PRESETS)}")
+    return dict(PRESETS[name])
+
+
+def _parse_value(text: str):
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def resolve(cfg: TrainConfig) -> dict:
+    """The run's settings: the preset, overridden by flags, then by --set. Checked here."""
+    import dataclasses
+
+    from trl import GRPOConfig
+
+    values = preset(cfg.preset)
+    for f in dataclasses.fields(TrainConfig):
+        v = getattr(cfg, f.name)
+        if f.name in values and v is not None and f.name != "model":
+            values[f.name] = v
+    if cfg.model:
+        values["model"] = cfg.model
+    grpo_fields = {f.name for f in dataclasses.fields(GRPOConfig)}
+    if cfg.set:
+        for item in cfg.set.split(","):
+            key, eq, raw = item.partition("=")
+            key = key.strip()
+            if not eq or key not in grpo_fields:
+                raise UserError(f"--set {item!r}: expected KEY=VALUE with KEY a GRPOConfig field (e.g. top_k=50)")
+            values[key] = _parse_value(raw.strip())
+    terms = {t.strip() for t in cfg.terms.split(",") if t.strip()}
+    if not terms <= set(TERMS) or "pg" not in terms:
+        raise UserError(f"--terms {cfg.terms!r}: a comma list of {', '.join(TERMS)} that includes pg")
+    if "kl" not in terms:
+        values["beta"] = 0.0
+    if "entropy" not in terms:
+        values["entropy_coef"] = 0.0
+    for key in ("prompts_per_step", "num_generations"):
+        if not isinstance(values.get(key), int) or values[key] < 1:
+            raise UserError(f"--{key.replace('_', '-')} must be a positive integer, got {values.get(key)!r}")
+    if values["num_generations"] < 2:
+        raise UserError("--num-generations must be >= 2: GRPO normalises rewards within each group")
+    if values.get("num_iterations", 1) != 1:
+        raise UserError("num_iterations other than 1 is not supported: the recorder maps one generation batch to one step")
+    return values

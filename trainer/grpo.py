@@ -1,0 +1,238 @@
+"""GRPO runs: TRL's GRPOTrainer, composed (never forked) with recording, evaluation and a
+progress bar; the runs of the paper (a history run over the whole pool, 1-shot and few-shot
+runs on chosen examples) are the same function with a different dataset.
+
+    selector train --pool toy                        # history run over the whole toy pool
+    selector train --pool toy --examples pi1         # 1-shot on pi1 of the stored ranking
+    selector train --pool toy --examples pi1,pi13 --seed 2
+    selector train --pool dsr-sub --preset paper-qwen2.5-math-1.5b --examples pi13   # a real GPU run
+
+What is recorded (the run's shard in the store): a `runs` row with the resolved config, `run_events`
+(running / finished / failed, one `running` per attempt), every rollout (`rollouts`), every eval
+sample (`eval_samples`) and TRL's logged metrics (`metrics`). Checkpoints go to
+<store>/checkpoints/<run_id>/; `--resume` continues from the last one, recording as a new
+attempt so that no step is counted twice.
+
+1-shot and few-shot datasets follow the paper: the chosen examples are copied to fill one step's
+prompts (128 in the paper; 2-shot = 64 + 64), each copy its own GRPO group.
+"""
+
+import hashlib
+import json
+import os
+import sys
+
+from selector.errors import UserError
+from trainer.config import TrainConfig, resolve
+
+# Our own preset keys (the rest are GRPOConfig fields).
+OWN_KEYS = {"model", "prompts_per_step", "micro_batch_size", "max_prompt_length", "history_steps", "history_epochs",
+            "one_shot_steps", "eval_steps", "eval_benchmarks"}
+
+
+def model_path(model: str | None) -> str:
+    """A loadable model: the toy model (built on first use), a local directory, or a hub id we can reach."""
+    if model is None:
+        from trainer.toy import ensure_built
+
+        return str(ensure_built())
+    if os.path.isdir(os.path.expanduser(model)):
+        return os.path.expanduser(model)
+    from transformers import AutoConfig
+
+    try:
+        AutoConfig.from_pretrained(model)
+    except (OSError, ValueError) as e:
+        first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        raise UserError(f"could not load model {model!r} ({first}); offline? point --model at a local copy "
+                        f"(a directory with config.json, weights and tokenizer, e.g. from `hf download {model} --local-dir DIR`)") from None
+    return model
+
+
+def resolve_examples(store, pool, names: str, score: str) -> list[str]:
+    from selector.show import resolve as resolve_name
+
+    ids = []
+    for name in [n.strip() for n in names.split(",") if n.strip()]:
+        example_id, _ = resolve_name(store, pool.name, score, name)
+        ids.append(pool.get(example_id).id)
+    if not ids:
+        raise UserError("--examples is empty; give pi names (pi1,pi13) or example ids")
+    if len(set(ids)) != len(ids):
+        raise UserError(f"--examples names an example twice ({names})")
+    return ids
+
+
+def build_rows(pool, example_ids: list[str] | None, prompts_per_step: int) -> list[dict]:
+    """The training dataset: the whole pool, or the chosen examples copied to fill one step."""
+    def row(ex):
+        return {"prompt": list(ex.prompt), "answer": ex.answer, "example_id": ex.id}
+
+    if example_ids is None:
+        return [row(ex) for ex in pool.examples if ex.id not in pool.bad_golds]
+    if prompts_per_step % len(example_ids):
+        raise UserError(f"{len(example_ids)} examples cannot split {prompts_per_step} prompts per step evenly; "
+                        "pick a number of examples that divides --prompts-per-step")
+    copies = prompts_per_step // len(example_ids)
+    return [row(pool.get(ex_id)) for ex_id in example_ids for _ in range(copies)]
+
+
+def _drop_long_prompts(rows: list[dict], tokenizer, limit: int) -> list[dict]:
+    kept = [r for r in rows if len(tokenizer.apply_chat_template(r["prompt"], add_generation_prompt=True, tokenize=True)) <= limit]
+    if len(kept) < len(rows):
+        print(f"dropped {len(rows) - len(kept)} prompts longer than {limit} tokens (as verl's filter_overlong_prompts)", file=sys.stderr)
+    if not kept:
+        raise UserError(f"every prompt is longer than max_prompt_length={limit} tokens")
+    return kept
+
+
+def run_id_for(kind: str, pool_name: str, example_ids, values: dict, cfg: TrainConfig) -> str:
+    key = json.dumps({"kind": kind, "pool": pool_name, "examples": example_ids, "values": values, "seed": cfg.seed,
+                      "reward": cfg.reward, "lora_r": cfg.lora_r}, sort_keys=True, default=str)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:10]
+    pool_slug = "".join(c if c.isalnum() else "-" for c in pool_name.split("?")[0].rsplit("/", 1)[-1])[:24]
+    what = "" if example_ids is None else "-" + "+".join(example_ids)[:40]
+    return f"{kind}-{pool_slug}{what}-s{cfg.seed}-{digest}"
+
+
+def train(cfg: TrainConfig, callbacks: tuple = ()) -> str | None:
+    """Run (or resume) one GRPO run; returns its run id. `callbacks`: extra TrainerCallbacks."""
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    from selector.paths import store_dir
+    from selector.pools import load_pool
+    from selector.store import Store
+
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()  # weight-loading bars would bury ours
+    values = resolve(cfg)
+    if cfg.print_config:
+        print(json.dumps(values, indent=1, default=str))
+        return None
+    pool = load_pool(cfg.pool, cfg.data_dir)
+    path = model_path(values["model"])  # a model that cannot be loaded fails before anything is written
+    store = Store.open(store_dir(cfg.store), create=True)
+    example_ids = resolve_examples(store, pool, cfg.examples, cfg.score) if cfg.examples else None
+    kind = "history" if example_ids is None else ("one_shot" if len(example_ids) == 1 else "few_shot")
+
+    prompts = values["prompts_per_step"]
+    rows = build_rows(pool, example_ids, prompts)
+    if example_ids is None and len(rows) < prompts:
+        raise UserError(f"pool {pool.name!r} has {len(rows)} usable examples, fewer than {prompts} prompts per step")
+    steps_per_epoch = len(rows) // prompts
+    if cfg.max_steps:
+        max_steps = cfg.max_steps
+    elif example_ids is None:
+        epochs = cfg.epochs or values.get("history_epochs")
+        max_steps = round(epochs * steps_per_epoch) if epochs else values["history_steps"]
+    else:
+        max_steps = values["one_shot_steps"]
+    values = {**values, "max_steps": max_steps}
+    run_id = cfg.run_id or run_id_for(kind, pool.name, example_ids, values, cfg)
+
+    existing = store.run(run_id)
+    if existing is not None and existing["status"] == "finished" and not cfg.resume:
+        print(f"run {run_id} already finished; nothing to do (pass --run-id NEW to train again)", file=sys.stderr)
+        return run_id
+    if existing is not None and not cfg.resume:
+        raise UserError(f"run {run_id} exists with status {existing['status']!r}; pass --resume to continue it from its last checkpoint")
+    if existing is None and cfg.resume and cfg.run_id:
+        raise UserError(f"--resume: no run {run_id!r} in store {store.root}")
+    attempt = 0 if existing is None else store.rows(
+        "SELECT count(*) AS n FROM run_events WHERE run_id = ? AND status = 'running'", [run_id])[0]["n"]
+    return _run(cfg, values, path, store, pool, rows, example_ids, kind, run_id, attempt, steps_per_epoch, existing is None, callbacks)
+
+
+def _run(cfg, values, path, store, pool, rows, example_ids, kind, run_id, attempt, steps_per_epoch, new, callbacks) -> str:
+    import dataclasses
+
+    from datasets import Dataset
+    from transformers import AutoTokenizer
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback as HFProgress
+    from transformers.trainer_utils import get_last_checkpoint
+    from trl import GRPOConfig, GRPOTrainer
+
+    from selector.grader import GRADER_VERSION, Grader
+    from selector.store import code_version, host, now
+    from trainer.evaluate import EvalCallback, load_benchmark
+    from trainer.progress import ProgressCallback
+    from trainer.recorder import Recorder, RecorderCallback
+    from trainer.reward import RecordingReward
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    rows = _drop_long_prompts(rows, tokenizer, values["max_prompt_length"])
+    benchmarks = {}
+    if values.get("eval_steps") and values.get("eval_benchmarks"):
+        for name in values["eval_benchmarks"].split(","):
+            bench_rows = load_benchmark(name.strip(), cfg.data_dir)
+            benchmarks[name.strip()] = bench_rows[: cfg.eval_limit] if cfg.eval_limit else bench_rows
+
+    completions = values["prompts_per_step"] * values["num_generations"]
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    micro = values["micro_batch_size"] or completions // world
+    if completions % (micro * world):
+        raise UserError(f"{completions} completions per step do not split into micro-batches of {micro} on {world} process(es)")
+    grpo_fields = {f.name for f in dataclasses.fields(GRPOConfig)}
+    output_dir = store.root / "checkpoints" / run_id
+    args = GRPOConfig(
+        output_dir=str(output_dir), per_device_train_batch_size=micro, gradient_accumulation_steps=completions // (micro * world),
+        seed=cfg.seed, data_seed=cfg.seed, report_to=[], logging_steps=1, save_strategy="steps", save_total_limit=2,
+        disable_tqdm=True, use_vllm=cfg.use_vllm, use_cpu=not _has_cuda(),
+        **{k: v for k, v in values.items() if k in grpo_fields and k not in ("seed",)},
+    )
+    is_main = int(os.environ.get("RANK", "0")) == 0
+    writer = store.run_writer(run_id)
+    if is_main:
+        if new:
+            writer.append("runs", [{"run_id": run_id, "kind": kind, "pool": pool.name, "model": str(values["model"] or path),
+                                    "config": json.dumps({**values, "examples": example_ids, "seed": cfg.seed, "reward": cfg.reward,
+                                                          "terms": cfg.terms, "lora_r": cfg.lora_r, "model_path": path,
+                                                          "steps_per_epoch": steps_per_epoch, "pool_source": pool.source}, default=str),
+                                    "grader_version": GRADER_VERSION, "code_version": code_version(), "created_at": now(), "host": host()}])
+        writer.append("run_events", [{"run_id": run_id, "event_time": now(), "status": "running", "detail": f"attempt {attempt}"}])
+        writer.flush()
+    peft_config = None
+    if cfg.lora_r:
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=2 * cfg.lora_r, target_modules="all-linear", task_type="CAUSAL_LM")
+
+    grader = Grader(timeout_s=5.0)
+    recorder = Recorder(writer, run_id, attempt, steps_per_epoch if example_ids is None else 1, values["num_generations"], GRADER_VERSION)
+    progress = ProgressCallback(recorder, f"{kind} {run_id}")
+    try:
+        trainer = GRPOTrainer(model=path, reward_funcs=[RecordingReward(cfg.reward, grader, recorder)], args=args,
+                              train_dataset=Dataset.from_list(rows), processing_class=tokenizer, peft_config=peft_config)
+        recorder.accelerator = trainer.accelerator
+        for cb in (PrinterCallback, HFProgress):
+            trainer.remove_callback(cb)
+        trainer.add_callback(RecorderCallback(recorder))
+        if benchmarks:
+            trainer.add_callback(EvalCallback(benchmarks, tokenizer, grader, writer, run_id, attempt, values["eval_steps"],
+                                              values["max_completion_length"], cfg.seed, GRADER_VERSION, progress))
+        trainer.add_callback(progress)
+        for cb in callbacks:
+            trainer.add_callback(cb)
+        last = get_last_checkpoint(str(output_dir)) if (cfg.resume and output_dir.is_dir()) else None
+        trainer.train(resume_from_checkpoint=last)
+    except BaseException as e:
+        recorder.flush()
+        if is_main:
+            writer.append("run_events", [{"run_id": run_id, "event_time": now(), "status": "failed",
+                                          "detail": f"{type(e).__name__}: {str(e)[:500]}"}])
+            writer.flush()
+        raise
+    finally:
+        grader.close()
+    if is_main:
+        writer.append("run_events", [{"run_id": run_id, "event_time": now(), "status": "finished", "detail": f"{max(0, trainer.state.global_step)} steps"}])
+        writer.flush()
+    return run_id
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

@@ -1,0 +1,79 @@
+"""Recording every rollout of a GRPO run into the run's store shard.
+
+The reward function hands the recorder each generation batch (on every process); a callback
+flushes at the end of every optimizer step: the processes' rows are gathered and the main
+process appends them as one Parquet part. A crash keeps everything up to the last flush; a
+resumed run records with a higher `attempt`, and the store's views keep the latest attempt of
+each step, so steps recorded twice are never counted twice.
+
+Step and epoch: TRL's global_step counts finished optimizer steps, so the batch generated while
+global_step == s belongs to step s + 1. With num_iterations = 1 every step draws
+`prompts_per_step` fresh prompts, and TRL's RepeatSampler drops the last partial batch of each
+pass (as the authors' loader does), so an epoch is len(pool) // prompts_per_step steps and
+step s is in epoch (s - 1) // steps_per_epoch + 1.
+"""
+
+from transformers import TrainerCallback
+
+
+class Recorder:
+    def __init__(self, writer, run_id: str, attempt: int, steps_per_epoch: int, num_generations: int,
+                 grader_version: str, accelerator=None):
+        self.writer, self.run_id, self.attempt = writer, run_id, attempt
+        self.steps_per_epoch, self.num_generations = max(1, steps_per_epoch), num_generations
+        self.grader_version, self.accelerator = grader_version, accelerator
+        self.rows: list[dict] = []
+        self.last_batch: dict = {}
+
+    def add(self, global_step: int, example_ids, texts, completion_ids, grades, rewards) -> None:
+        step = global_step + 1
+        epoch = (step - 1) // self.steps_per_epoch + 1
+        # This process's slice of the generation batch: groups of num_generations consecutive
+        # completions of one prompt (TRL's RepeatSampler); the offset makes indices global.
+        offset = 0
+        if self.accelerator is not None and self.accelerator.num_processes > 1:
+            offset = self.accelerator.process_index * len(texts)
+        for j, (ex, text, ids, g, r) in enumerate(zip(example_ids, texts, completion_ids, grades, rewards)):
+            k = offset + j
+            self.rows.append({
+                "run_id": self.run_id, "attempt": self.attempt, "step": step, "epoch": epoch, "example_id": str(ex),
+                "batch_index": k // self.num_generations, "sample_index": k % self.num_generations,
+                "completion": text, "extracted": g.extracted, "reward": float(r), "correct": g.correct,
+                "formatted": g.formatted, "completion_tokens": len(ids), "grader_version": self.grader_version,
+            })
+        self.last_batch = {"step": step, "epoch": epoch, "reward": sum(rewards) / max(1, len(rewards))}
+
+    def flush(self) -> None:
+        rows, self.rows = self.rows, []
+        if self.accelerator is not None and self.accelerator.num_processes > 1:
+            from accelerate.utils import gather_object
+
+            rows = gather_object(rows)  # collective: every process calls flush at the same point
+            if not self.accelerator.is_main_process:
+                return
+        if rows:
+            self.writer.append("rollouts", rows)
+            self.writer.flush()
+
+
+class RecorderCallback(TrainerCallback):
+    """Flushes the recorder after every optimizer step and when training stops; also records
+    TRL's logged metrics (loss, kl, entropy, reward, completion length) in `metrics`."""
+
+    def __init__(self, recorder: Recorder):
+        self.recorder = recorder
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.recorder.flush()
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self.recorder.flush()
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        rec = self.recorder
+        if not logs or (rec.accelerator is not None and not rec.accelerator.is_main_process):
+            return
+        rows = [{"run_id": rec.run_id, "attempt": rec.attempt, "step": state.global_step, "name": k, "value": float(v)}
+                for k, v in logs.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if rows:
+            rec.writer.append("metrics", rows)
