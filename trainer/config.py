@@ -36,6 +36,7 @@ PRESETS: dict[str, dict] = {
         "history_steps": 500,  # the authors' history file is the history at step 500
         "one_shot_steps": 2000,
         "eval_steps": 20,
+        "history_eval_steps": 0,  # a history run exists to rank the pool: no benchmark evaluation
         "eval_benchmarks": "math500,aime24,aime25,amc23,minerva_math,olympiadbench",
         # GRPOConfig
         "num_generations": 8,
@@ -68,6 +69,7 @@ PRESETS: dict[str, dict] = {
         "history_epochs": 6,
         "one_shot_steps": 60,
         "eval_steps": 10,
+        "history_eval_steps": 0,
         "eval_benchmarks": "toy",
         "num_generations": 8,
         "temperature": 0.6,
@@ -117,7 +119,8 @@ class TrainConfig(StoreOptions):
     max_completion_length: int | None = option(None, "max new tokens per rollout", metavar="N")
     beta: float | None = option(None, "KL coefficient (k3, no ratio correction)", metavar="B")
     entropy_coef: float | None = option(None, "entropy bonus coefficient (positive = more entropy)", metavar="C")
-    eval_steps: int | None = option(None, "evaluate every N steps (and before the first); 0 = never", metavar="N")
+    eval_steps: int | None = option(None, "evaluate every N steps (and before the first); 0 = never; default: the preset's "
+                                          "(history runs: none)", metavar="N")
     eval_benchmarks: str | None = option(None, "benchmarks to evaluate on during training (comma list)", metavar="LIST")
     eval_limit: int | None = option(None, "evaluate on the first N problems of each benchmark only", metavar="N")
     seed: int = option(0, "seed of the sampler, the initialisation of the toy model and the rollouts")

@@ -25,11 +25,6 @@ import sys
 from selector.errors import UserError
 from trainer.config import TrainConfig, resolve
 
-# Our own preset keys (the rest are GRPOConfig fields).
-OWN_KEYS = {"model", "prompts_per_step", "micro_batch_size", "max_prompt_length", "history_steps", "history_epochs",
-            "one_shot_steps", "eval_steps", "eval_benchmarks"}
-
-
 def model_path(model: str | None) -> str:
     """A loadable model: the toy model (built on first use), a local directory, or a hub id we can reach."""
     if model is None:
@@ -128,6 +123,8 @@ def train(cfg: TrainConfig, callbacks: tuple = ()) -> str | None:
     else:
         max_steps = values["one_shot_steps"]
     values = {**values, "max_steps": max_steps}
+    if example_ids is None and cfg.eval_steps is None:
+        values["eval_steps"] = values.get("history_eval_steps", 0)
     run_id = cfg.run_id or run_id_for(kind, pool.name, example_ids, values, cfg)
 
     existing = store.run(run_id)
