@@ -28,7 +28,7 @@ SMALL = dict(prompts_per_step=4, num_generations=4, max_completion_length=12, ev
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     """The toy model's architecture and tokenizer after 3 training steps: seconds to build."""
-    from trainer.toy_model import build
+    from trainer.toy import build
 
     return str(build(out_dir=tmp_path_factory.mktemp("tiny") / "model", steps=3, progress=False, force=True))
 
@@ -181,3 +181,22 @@ def test_presets_and_overrides_resolve():
                      (dict(terms="kl"), "includes pg"), (dict(num_generations=1), ">= 2")]:
         with pytest.raises(UserError, match=msg):
             resolve(TrainConfig(**bad))
+
+
+@pytest.mark.slow
+def test_select_rank_pool_toy_runs_end_to_end_from_an_empty_cache(tmp_path, monkeypatch, capsys):
+    """The README's main command, shortened to 6 steps: builds the toy model into an empty cache
+    (the full recipe, minutes), runs the history run, ranks it, prints pi1..pi16."""
+    from selector.cli import run
+
+    monkeypatch.setenv("RLVR_CACHE", str(tmp_path / "cache"))
+    try:
+        run(["rank", "--pool", "toy", "--max-steps", "6", "--store", str(tmp_path / "store"), "--json", "--top", "16"])
+    except SystemExit as e:
+        assert e.code in (0, None), capsys.readouterr().err
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["pi"] for r in rows] == [f"pi{i}" for i in range(1, 17)]
+    store = Store.open(tmp_path / "store")
+    got = store.rows("SELECT count(*) AS n, count(DISTINCT step) AS steps FROM rollouts")[0]
+    assert got == {"n": 6 * 16 * 8, "steps": 6}
+    assert store.rows("SELECT count(DISTINCT example_id) AS n FROM scores WHERE score = 'variance'")[0]["n"] == 6 * 16
