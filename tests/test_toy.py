@@ -1,7 +1,6 @@
 """The embedded toy world: its rows, worked solutions, tokenizer and a tiny build (trainer.toy)."""
 
 import os
-import random
 import subprocess
 import sys
 from pathlib import Path

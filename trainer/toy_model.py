@@ -42,7 +42,7 @@ def make_tokenizer():
     merges, learnt from a fixed sample of toy problems, make the prompts' words single tokens.
     Special tokens: <|bos|>, <|end|> (eos), <|pad|> and the chat roles <|system|>, <|user|>,
     <|assistant|>."""
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
     from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX, Qwen2Tokenizer
 
     bpe = Tokenizer(models.BPE(unk_token=None, continuing_subword_prefix="", end_of_word_suffix="",
