@@ -97,9 +97,13 @@ def train(cfg: TrainConfig, callbacks: tuple = ()) -> str | None:
     from selector.pools import load_pool
     from selector.store import Store
 
+    import warnings
+
     import transformers
 
     transformers.utils.logging.disable_progress_bar()  # weight-loading bars would bury ours
+    # transformers 5 renamed gradient checkpointing; TRL 1.16 still calls the old names (noise only).
+    warnings.filterwarnings("ignore", message=r"`(is_)?gradient_checkpointing.*` is deprecated", category=FutureWarning)
     values = resolve(cfg)
     if cfg.print_config:
         print(json.dumps(values, indent=1, default=str))
