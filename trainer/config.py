@@ -25,9 +25,28 @@ from dataclasses import dataclass
 from selector.config import StoreOptions, option
 from selector.errors import UserError
 
+# The paper's GRPO algorithm (verl's values; see the module docstring), shared by every preset.
+PAPER_ALGORITHM: dict = {
+    "num_generations": 8,
+    "temperature": 0.6,
+    "top_p": 1.0,
+    "lr_scheduler_type": "constant",
+    "warmup_steps": 0,
+    "weight_decay": 0.01,
+    "max_grad_norm": 1.0,
+    "num_iterations": 1,  # one optimizer step per batch: mini-batch = batch
+    "epsilon": 0.2,
+    "beta": 0.001,
+    "use_bias_correction_kl": False,
+    "entropy_coef": 0.001,
+    "loss_type": "dapo",
+    "scale_rewards": "group",
+}
+
 # Preset values: keys of GRPOConfig, or of TrainConfig (ours). Plain dicts, looked up by name.
 PRESETS: dict[str, dict] = {
     "paper-qwen2.5-math-1.5b": {
+        **PAPER_ALGORITHM,
         # ours
         "model": "Qwen/Qwen2.5-Math-1.5B",
         "prompts_per_step": 128,
@@ -39,54 +58,27 @@ PRESETS: dict[str, dict] = {
         "history_eval_steps": 0,  # a history run exists to rank the pool: no benchmark evaluation
         "eval_benchmarks": "math500,aime24,aime25,amc23,minerva_math,olympiadbench",
         # GRPOConfig
-        "num_generations": 8,
-        "temperature": 0.6,
-        "top_p": 1.0,
         "max_completion_length": 3072,
         "learning_rate": 1e-6,
-        "lr_scheduler_type": "constant",
-        "warmup_steps": 0,
-        "weight_decay": 0.01,
         "adam_beta1": 0.9,
         "adam_beta2": 0.999,
-        "max_grad_norm": 1.0,
-        "num_iterations": 1,  # one optimizer step per batch: mini-batch = batch
-        "epsilon": 0.2,
-        "beta": 0.001,
-        "use_bias_correction_kl": False,
-        "entropy_coef": 0.001,
-        "loss_type": "dapo",
-        "scale_rewards": "group",
         "bf16": True,
         "activation_checkpointing": True,  # transformers 5 name of gradient checkpointing
         "save_steps": 20,
     },
     "toy": {
+        **PAPER_ALGORITHM,
         "model": None,  # the embedded toy model, built on first use
         "prompts_per_step": 16,
         "micro_batch_size": None,  # all completions of a step at once
         "max_prompt_length": 256,
-        "history_epochs": 4,  # 300 steps, ~5.6 min on 2 cores; enough epochs for the variance to mean something
+        "history_epochs": 4,  # 300 steps; enough epochs for the variance to mean something
         "one_shot_steps": 80,
         "eval_steps": 10,
         "history_eval_steps": 0,
         "eval_benchmarks": "toy",
-        "num_generations": 8,
-        "temperature": 0.6,
-        "top_p": 1.0,
         "max_completion_length": 56,  # the longest toy solution is ~45 tokens
         "learning_rate": 3e-5,  # the toy-world notes: 1e-4 damages the model, 1e-5 is slow
-        "lr_scheduler_type": "constant",
-        "warmup_steps": 0,
-        "weight_decay": 0.01,
-        "max_grad_norm": 1.0,
-        "num_iterations": 1,
-        "epsilon": 0.2,
-        "beta": 0.001,
-        "use_bias_correction_kl": False,
-        "entropy_coef": 0.001,
-        "loss_type": "dapo",
-        "scale_rewards": "group",
         "bf16": False,
         "activation_checkpointing": False,
         "save_steps": 20,
