@@ -118,7 +118,7 @@ def train(cfg: TrainConfig, callbacks: tuple = ()) -> str | None:
     rows = build_rows(pool, example_ids, prompts)
     if example_ids is None and len(rows) < prompts:
         raise UserError(f"pool {pool.name!r} has {len(rows)} usable examples, fewer than {prompts} prompts per step")
-    steps_per_epoch = len(rows) // prompts
+    steps_per_epoch = len(rows) // prompts  # 1 for 1-shot / few-shot: their dataset is one step of copies
     if cfg.max_steps:
         max_steps = cfg.max_steps
     elif example_ids is None:
@@ -201,7 +201,7 @@ def _run(cfg, values, path, store, pool, rows, example_ids, kind, run_id, attemp
         peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=2 * cfg.lora_r, target_modules="all-linear", task_type="CAUSAL_LM")
 
     grader = Grader(timeout_s=5.0)
-    recorder = Recorder(writer, run_id, attempt, steps_per_epoch if example_ids is None else 1, values["num_generations"], GRADER_VERSION)
+    recorder = Recorder(writer, run_id, attempt, steps_per_epoch, values["num_generations"], GRADER_VERSION)
     progress = ProgressCallback(recorder, f"{kind} {run_id}")
     try:
         trainer = GRPOTrainer(model=path, reward_funcs=[RecordingReward(cfg.reward, grader, recorder)], args=args,
