@@ -19,6 +19,9 @@ VERBS = {
     "show": ("selector.show", "ShowConfig"),
     "sql": ("selector.query", "SqlConfig"),
     "train": ("selector.train", "TrainConfig"),
+    "sweep": ("selector.sweep", "SweepConfig"),
+    "eval": ("selector.evaluation", "EvalConfig"),
+    "results": ("selector.results", "ResultsConfig"),
     "toy": ("selector.toy", "ToyConfig"),
 }
 
@@ -26,6 +29,8 @@ EPILOG = """\
 examples:
   selector rank --pool dsr-sub --history ../shared/data/histories/dsr_sub_acc_step_500.json
   selector show pi13 --pool dsr-sub
+  selector rank --pool toy && selector sweep --top 4 --pool toy --seeds 1,2
+  selector eval --model Qwen/Qwen2.5-Math-1.5B --bench math6
   selector sql "SELECT * FROM scores WHERE rank <= 16 ORDER BY score, rank"
 
 `select` is a reserved word in bash (`select rank ...` is a syntax error there):

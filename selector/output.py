@@ -29,8 +29,10 @@ def _cell(v) -> str:
 
 
 def emit(rows: list[dict], columns: list[str] | None = None, *, json_out: bool = False, csv_out: bool = False,
-         out: str | None = None, title: str | None = None, caption: str | None = None, widths: dict | None = None) -> None:
-    """Print `rows` (a list of dicts) as a table, JSON or CSV; optionally also save them to `out`."""
+         out: str | None = None, title: str | None = None, caption: str | None = None, widths: dict | None = None,
+         file=None) -> None:
+    """Print `rows` (a list of dicts) as a table, JSON or CSV; optionally also save them to `out`.
+    `file`: where a table goes (default stdout)."""
     columns = columns or (list(rows[0]) if rows else [])
     if out:
         save(rows, columns, out)
@@ -46,7 +48,8 @@ def emit(rows: list[dict], columns: list[str] | None = None, *, json_out: bool =
         from rich.table import Table
 
         # Piped output (a file, `less`, CI logs) gets whole rows rather than rich's 80 columns.
-        console = Console(width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", 160)))
+        file = file or sys.stdout
+        console = Console(file=file, width=None if file.isatty() else int(os.environ.get("COLUMNS", 160)))
         cells = [[_cell(r.get(c)) for c in columns] for r in rows]
         natural = [max([len(c)] + [len(row[j]) for row in cells]) for j, c in enumerate(columns)]
         # Ids, numbers and names are always shown whole; free-text columns (`widths`) share what

@@ -63,6 +63,13 @@ TABLES: dict[str, dict[str, str]] = {
     },
     # Per-step training metrics as TRL logs them (loss, kl, entropy, reward, completion length...).
     "metrics": {"run_id": "string", "attempt": "int32", "step": "int32", "name": "string", "value": "float64"},
+    # A sweep's plan, written once when the sweep is first planned: which runs belong to it.
+    # `command` is the `select train` command line of the run (what a SLURM array task runs).
+    "sweeps": {
+        "sweep": "string", "position": "int32", "run_id": "string", "label": "string", "grp": "string",
+        "seed": "int64", "examples": "string", "config": "string", "command": "string", "options": "string",
+        "created_at": "timestamp",
+    },
     "rankings": {
         "ranking_id": "string", "run_id": "string", "pool": "string", "score": "string",
         "rank": "int32", "example_id": "string", "value": "float64", "ci_low": "int32",
@@ -120,6 +127,57 @@ SELECT run_id, example_id,
        row_number() OVER (PARTITION BY run_id ORDER BY min(step), min(batch_index), example_id) - 1 AS first_seen
 FROM rollouts GROUP BY run_id, example_id;
 
+CREATE OR REPLACE VIEW sweeps AS SELECT * FROM read_parquet('{root}/sweeps/*/*.parquet', union_by_name = true);
+
+-- Unbiased pass@k from n samples of which c are correct (Chen et al. 2021, "Evaluating Large
+-- Language Models Trained on Code"): 1 - C(n-c, k) / C(n, k), computed as their numerically
+-- stable product 1 - prod(1 - k/i) over i = n-c+1 .. n. NULL when k > n.
+CREATE OR REPLACE MACRO pass_at_k(n, c, k) AS
+    CASE WHEN k > n THEN NULL WHEN n - c < k THEN 1.0
+         ELSE 1.0 - coalesce(list_product(list_transform(range(CAST(n - c + 1 AS BIGINT), CAST(n + 1 AS BIGINT)), lambda i: 1.0 - k / i)), 1.0) END;
+
+-- Each evaluated problem at each step: n samples, c correct.
+CREATE OR REPLACE VIEW eval_problems AS
+SELECT run_id, step, benchmark, problem_id, count(*) AS n, count_if(correct) AS c, min(grader_version) AS grader_version
+FROM eval_samples GROUP BY run_id, step, benchmark, problem_id;
+
+-- Each benchmark's score at each step: accuracy = the mean over problems of c/n (avg@n, which is
+-- pass@1; the paper's "avg@8"), and pass@n with n the samples per problem. Other k:
+-- SELECT avg(pass_at_k(n, c, 4)) FROM eval_problems WHERE ...
+CREATE OR REPLACE VIEW eval_scores AS
+SELECT run_id, step, benchmark, count(*) AS problems, min(n) AS samples, avg(c / n) AS accuracy,
+       avg(pass_at_k(n, c, n)) AS pass_at_n, min(grader_version) AS grader_version
+FROM eval_problems GROUP BY run_id, step, benchmark;
+
+-- The average over benchmarks at each step (the paper's "average of the six").
+CREATE OR REPLACE VIEW eval_average AS
+SELECT run_id, step, count(*) AS n_benchmarks, string_agg(benchmark, ',' ORDER BY benchmark) AS benchmarks, avg(accuracy) AS accuracy
+FROM eval_scores GROUP BY run_id, step;
+
+-- Each run's evaluation in brief: before training (step 0), at its last evaluated step, and at
+-- its best step (the earliest of equals).
+CREATE OR REPLACE VIEW run_eval_summary AS
+WITH a AS (SELECT *, max(accuracy) FILTER (WHERE step > 0) OVER (PARTITION BY run_id) AS top FROM eval_average)
+SELECT run_id, any_value(benchmarks) AS benchmarks,
+       max(accuracy) FILTER (WHERE step = 0) AS base,
+       arg_max(accuracy, step) FILTER (WHERE step > 0) AS final, max(step) FILTER (WHERE step > 0) AS final_step,
+       any_value(top) AS best, min(step) FILTER (WHERE step > 0 AND accuracy = top) AS best_step
+FROM a GROUP BY run_id;
+
+-- Every planned run of every sweep with its status and evaluation summary.
+CREATE OR REPLACE VIEW sweep_results AS
+SELECT s.sweep, s.position, s.label, s.grp, s.seed, s.run_id, coalesce(r.status, 'planned') AS status,
+       e.benchmarks, e.base, e.final, e.final_step, e.best, e.best_step
+FROM sweeps s LEFT JOIN run_status r USING (run_id) LEFT JOIN run_eval_summary e USING (run_id);
+
+-- A sweep in the paper's table form: each planned item (pi1, the set pi1+pi13, random, bottom, full
+-- pool, ...) over its seeds; mean and sample standard deviation over the seeds that have evals.
+CREATE OR REPLACE VIEW sweep_summary AS
+SELECT sweep, min(position) AS position, label, grp, count(*) AS runs, count_if(status = 'finished') AS finished,
+       any_value(benchmarks) AS benchmarks, avg(base) AS base, avg(final) AS final, stddev_samp(final) AS final_sd,
+       avg(best) AS best, stddev_samp(best) AS best_sd
+FROM sweep_results GROUP BY sweep, label, grp;
+
 -- The latest ranking of each (run, score); `select rank` appends rankings, never edits them.
 CREATE OR REPLACE VIEW scores AS
 SELECT * FROM rankings WHERE ranking_id IN (
@@ -167,7 +225,25 @@ class Store:
                 raise UserError(f"{store.root} is not empty and is not an rlvr-select store (no STORE.json); pass --store to a new or existing store directory")
             store._create()
         store._check_version()
+        store._upgrade()
         return store
+
+    def _upgrade(self) -> None:
+        """Bring a store of this schema version up to date with additive changes: a table added
+        since it was made gets its empty schema file, and views.sql is rewritten. Nothing recorded
+        is touched. A read-only store that lacks a table cannot be read and says so."""
+        missing = [t for t in TABLES if not (self.root / t / "_schema" / "empty.parquet").exists()]
+        views = _VIEWS.format(root=".")
+        stale = (self.root / "views.sql").exists() and (self.root / "views.sql").read_text() != views
+        if not missing and not stale:
+            return
+        if not os.access(self.root, os.W_OK):
+            if missing:
+                raise UserError(f"store {self.root} was made by an older rlvr-select and lacks table(s) {', '.join(missing)}; "
+                                "open it once where it is writable, or copy it")
+            return
+        self._write_schema_files(missing)
+        _atomic_write_text(self.root / "views.sql", views)
 
     def _check_version(self) -> None:
         try:
@@ -181,21 +257,24 @@ class Store:
             raise UserError(f"store {self.root} has schema version {version}, older than this rlvr-select reads ({SCHEMA_VERSION}); use a new --store or an older rlvr-select")
 
     def _create(self) -> None:
-        import pyarrow.parquet as pq
-
         self._check_writable(create=True)
         with self._write_errors():
-            for table in TABLES:
-                target = self.root / table / "_schema" / "empty.parquet"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if not target.exists():
-                    tmp = target.with_name(f".empty-{uuid.uuid4().hex}.tmp")
-                    pq.write_table(_arrow_schema(table).empty_table(), tmp)
-                    os.replace(tmp, target)
+            self._write_schema_files(TABLES)
             _atomic_write_text(self.root / "views.sql", _VIEWS.format(root="."))
             # Written last: a store is complete exactly when STORE.json exists.
             _atomic_write_text(self.root / "STORE.json", json.dumps(
                 {"schema_version": SCHEMA_VERSION, "created_with": f"rlvr-select {code_version()}", "created_at": now().isoformat()}, indent=1))
+
+    def _write_schema_files(self, tables) -> None:
+        import pyarrow.parquet as pq
+
+        for table in tables:
+            target = self.root / table / "_schema" / "empty.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists():
+                tmp = target.with_name(f".empty-{uuid.uuid4().hex}.tmp")
+                pq.write_table(_arrow_schema(table).empty_table(), tmp)
+                os.replace(tmp, target)
 
     def _check_writable(self, create: bool = False) -> None:
         probe = self.root
@@ -281,6 +360,22 @@ class Store:
         got = self.rows("SELECT ranking_id FROM rankings WHERE pool = ? AND score = ? "
                         "ORDER BY created_at DESC, ranking_id DESC LIMIT 1", [pool, score])
         return got[0]["ranking_id"] if got else None
+
+    def sweep_plan(self, sweep: str) -> list[dict]:
+        return self.rows("SELECT * FROM sweeps WHERE sweep = ? ORDER BY position", [sweep])
+
+    def latest_sweep(self) -> str | None:
+        got = self.rows("SELECT sweep FROM sweeps ORDER BY created_at DESC, sweep DESC LIMIT 1")
+        return got[0]["sweep"] if got else None
+
+    def sweep_results(self, sweep: str) -> list[dict]:
+        return self.rows("SELECT * FROM sweep_results WHERE sweep = ? ORDER BY position", [sweep])
+
+    def sweep_summary(self, sweep: str) -> list[dict]:
+        return self.rows("SELECT * FROM sweep_summary WHERE sweep = ? ORDER BY position", [sweep])
+
+    def run_eval_scores(self, run_id: str) -> list[dict]:
+        return self.rows("SELECT * FROM eval_scores WHERE run_id = ? ORDER BY step, benchmark", [run_id])
 
     def example_history(self, run_id: str, example_id: str) -> list[dict]:
         return self.rows("SELECT epoch, n_correct, n, acc FROM epoch_accuracy WHERE run_id = ? AND example_id = ? "

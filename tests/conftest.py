@@ -33,3 +33,24 @@ def shared_data() -> Path:
     if path is None:
         pytest.skip("real data not found: set RLVR_DATA_DIR or put it in ../shared/data")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """The toy model's architecture and tokenizer after 3 training steps: seconds to build
+    (needs the train extra; tests that take it import-skip on trl first)."""
+    from trainer.toy import build
+
+    return str(build(out_dir=tmp_path_factory.mktemp("tiny") / "model", steps=3, progress=False, force=True))
+
+
+@pytest.fixture
+def pool12(tmp_path):
+    """The first 12 toy-pool problems as a file pool."""
+    import json
+
+    from trainer.toy import pool_rows
+
+    path = tmp_path / "pool.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in pool_rows()[:12]))
+    return f"file:{path}"

@@ -99,7 +99,7 @@ def _bad(world, name):
         "history ids not in pool": ["rank", "--pool", world["pool"], "--history", t / "other_ids.json"],
         "empty pool": ["rank", "--pool", f"file:{t / 'empty.jsonl'}", "--history", world["history"]],
         "nothing to rank": ["rank", "--pool", world["pool"]],
-        "model not loadable offline": ["rank", "--pool", world["pool"], "--model", "Qwen/Qwen2.5-Math-1.5B"],
+        "model not loadable offline": ["train", "--pool", world["pool"], "--model", "Qwen/Qwen2.5-Math-1.5B", "--prompts-per-step", "2"],
         "two sources": ["rank", "--pool", world["pool"], "--history", world["history"], "--run", "x"],
         "unknown run": ["rank", "--run", "nope"],
         "unknown pi": ["show", "pi99", "--pool", world["pool"]],

@@ -25,23 +25,6 @@ from trainer.grpo import build_rows, train  # noqa: E402
 SMALL = dict(prompts_per_step=4, num_generations=4, max_completion_length=12, eval_limit=3)
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    """The toy model's architecture and tokenizer after 3 training steps: seconds to build."""
-    from trainer.toy import build
-
-    return str(build(out_dir=tmp_path_factory.mktemp("tiny") / "model", steps=3, progress=False, force=True))
-
-
-@pytest.fixture
-def pool12(tmp_path):
-    from trainer.toy import pool_rows
-
-    path = tmp_path / "pool.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in pool_rows()[:12]))
-    return f"file:{path}"
-
-
 def _cfg(tmp_path, pool, model, **kw):
     return TrainConfig(pool=pool, model=model, store=str(tmp_path / "store"), **{**SMALL, **kw})
 

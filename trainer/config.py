@@ -120,7 +120,7 @@ class TrainConfig(StoreOptions):
     resume: bool = option(False, "continue the run with this --run-id (or the same settings) from its last checkpoint")
     use_vllm: bool = option(False, "generate with vLLM (needs the `gpu` extra and a GPU)")
     lora_r: int = option(0, "train a LoRA adapter of this rank instead of all weights (0 = full fine-tuning)", metavar="R")
-    set: str | None = option(None, "any GRPOConfig field, KEY=VALUE[,KEY=VALUE...] (e.g. --set top_k=50,log_completions=true)", metavar="KV")
+    set: str | None = option(None, "any GRPOConfig field or preset key, KEY=VALUE[,KEY=VALUE...] (e.g. --set top_k=50,prompts_per_step=32)", metavar="KV")
     print_config: bool = option(False, "print the resolved configuration and exit")
 
 
@@ -148,8 +148,6 @@ def resolve(cfg: TrainConfig) -> dict:
     """The run's settings: the preset, overridden by flags, then by --set. Checked here."""
     import dataclasses
 
-    from trl import GRPOConfig
-
     values = preset(cfg.preset)
     for f in dataclasses.fields(TrainConfig):
         v = getattr(cfg, f.name)
@@ -157,13 +155,15 @@ def resolve(cfg: TrainConfig) -> dict:
             values[f.name] = v
     if cfg.model:
         values["model"] = cfg.model
-    grpo_fields = {f.name for f in dataclasses.fields(GRPOConfig)}
     if cfg.set:
+        from trl import GRPOConfig  # only here: planning a sweep on a login node needs no trl
+
+        settable = {f.name for f in dataclasses.fields(GRPOConfig)} | set(values)  # TRL's fields and the preset's own keys
         for item in cfg.set.split(","):
             key, eq, raw = item.partition("=")
             key = key.strip()
-            if not eq or key not in grpo_fields:
-                raise UserError(f"--set {item!r}: expected KEY=VALUE with KEY a GRPOConfig field (e.g. top_k=50)")
+            if not eq or key not in settable:
+                raise UserError(f"--set {item!r}: expected KEY=VALUE with KEY a GRPOConfig field or a preset key (e.g. top_k=50)")
             values[key] = _parse_value(raw.strip())
     terms = {t.strip() for t in cfg.terms.split(",") if t.strip()}
     if not terms <= set(TERMS) or "pg" not in terms:

@@ -21,27 +21,11 @@ import hashlib
 import json
 import os
 import sys
+from dataclasses import dataclass
 
 from selector.errors import UserError
 from trainer.config import TrainConfig, resolve
-
-def model_path(model: str | None) -> str:
-    """A loadable model: the toy model (built on first use), a local directory, or a hub id we can reach."""
-    if model is None:
-        from trainer.toy import ensure_built
-
-        return str(ensure_built())
-    if os.path.isdir(os.path.expanduser(model)):
-        return os.path.expanduser(model)
-    from transformers import AutoConfig
-
-    try:
-        AutoConfig.from_pretrained(model)
-    except (OSError, ValueError) as e:
-        first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-        raise UserError(f"could not load model {model!r} ({first}); offline? point --model at a local copy "
-                        f"(a directory with config.json, weights and tokenizer, e.g. from `hf download {model} --local-dir DIR`)") from None
-    return model
+from trainer.model import model_path
 
 
 def resolve_examples(store, pool, names: str, score: str) -> list[str]:
@@ -90,27 +74,31 @@ def run_id_for(kind: str, pool_name: str, example_ids, values: dict, cfg: TrainC
     return f"{kind}-{pool_slug}{what}-s{cfg.seed}-{digest}"
 
 
-def train(cfg: TrainConfig, callbacks: tuple = ()) -> str | None:
-    """Run (or resume) one GRPO run; returns its run id. `callbacks`: extra TrainerCallbacks."""
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+@dataclass
+class Prepared:
+    """A run before any heavy work: everything that decides its id (no torch needed)."""
+
+    values: dict  # the resolved settings, max_steps and eval_steps final
+    pool: object
+    store: object
+    example_ids: list[str] | None  # None: the whole pool (a history run)
+    kind: str  # history | one_shot | few_shot
+    rows: list[dict]  # the training dataset
+    steps_per_epoch: int
+    run_id: str
+
+
+def prepare(cfg: TrainConfig, pool=None, store=None) -> Prepared:
+    """Resolve a run's settings, dataset and id; loads nothing heavy and trains nothing.
+
+    `select sweep` calls this for every planned run to know its id (and so whether it is done)."""
     from selector.paths import store_dir
     from selector.pools import load_pool
     from selector.store import Store
 
-    import warnings
-
-    import transformers
-
-    transformers.utils.logging.disable_progress_bar()  # weight-loading bars would bury ours
-    # transformers 5 renamed gradient checkpointing; TRL 1.16 still calls the old names (noise only).
-    warnings.filterwarnings("ignore", message=r"`(is_)?gradient_checkpointing.*` is deprecated", category=FutureWarning)
     values = resolve(cfg)
-    if cfg.print_config:
-        print(json.dumps(values, indent=1, default=str))
-        return None
-    pool = load_pool(cfg.pool, cfg.data_dir)
-    path = model_path(values["model"])  # a model that cannot be loaded fails before anything is written
-    store = Store.open(store_dir(cfg.store), create=True)
+    pool = pool or load_pool(cfg.pool, cfg.data_dir)
+    store = store or Store.open(store_dir(cfg.store), create=True)
     example_ids = resolve_examples(store, pool, cfg.examples, cfg.score) if cfg.examples else None
     kind = "history" if example_ids is None else ("one_shot" if len(example_ids) == 1 else "few_shot")
 
@@ -129,19 +117,45 @@ def train(cfg: TrainConfig, callbacks: tuple = ()) -> str | None:
     values = {**values, "max_steps": max_steps}
     if example_ids is None and cfg.eval_steps is None:
         values["eval_steps"] = values.get("history_eval_steps", 0)
-    run_id = cfg.run_id or run_id_for(kind, pool.name, example_ids, values, cfg)
+    if values.get("eval_steps") and values.get("eval_benchmarks"):
+        from selector.benchmark import parse_names
 
+        values["eval_benchmarks"] = ",".join(parse_names(values["eval_benchmarks"]))  # unknown names fail here
+    run_id = cfg.run_id or run_id_for(kind, pool.name, example_ids, values, cfg)
+    return Prepared(values, pool, store, example_ids, kind, rows, steps_per_epoch, run_id)
+
+
+def train(cfg: TrainConfig, callbacks: tuple = ()) -> str | None:
+    """Run (or resume) one GRPO run; returns its run id. `callbacks`: extra TrainerCallbacks.
+
+    A finished run is not trained again. `--resume` continues an interrupted run from its last
+    checkpoint, and starts it when it does not exist yet (so a sweep task can always pass it)."""
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    import warnings
+
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()  # weight-loading bars would bury ours
+    # transformers 5 renamed gradient checkpointing; TRL 1.16 still calls the old names (noise only).
+    warnings.filterwarnings("ignore", message=r"`(is_)?gradient_checkpointing.*` is deprecated", category=FutureWarning)
+    if cfg.print_config:
+        print(json.dumps(resolve(cfg), indent=1, default=str))
+        return None
+    p = prepare(cfg)
+    run_id, store = p.run_id, p.store
     existing = store.run(run_id)
-    if existing is not None and existing["status"] == "finished" and not cfg.resume:
+    if existing is not None and existing["status"] == "finished":
         print(f"run {run_id} already finished; nothing to do (pass --run-id NEW to train again)", file=sys.stderr)
         return run_id
     if existing is not None and not cfg.resume:
         raise UserError(f"run {run_id} exists with status {existing['status']!r}; pass --resume to continue it from its last checkpoint")
-    if existing is None and cfg.resume and cfg.run_id:
-        raise UserError(f"--resume: no run {run_id!r} in store {store.root}")
+    if existing is None and cfg.resume:
+        print(f"run {run_id} is not in store {store.root} yet; starting it", file=sys.stderr)
+    path = model_path(p.values["model"])  # a model that cannot be loaded fails before the run is recorded
     attempt = 0 if existing is None else store.rows(
         "SELECT count(*) AS n FROM run_events WHERE run_id = ? AND status = 'running'", [run_id])[0]["n"]
-    return _run(cfg, values, path, store, pool, rows, example_ids, kind, run_id, attempt, steps_per_epoch, existing is None, callbacks)
+    return _run(cfg, p.values, path, store, p.pool, p.rows, p.example_ids, p.kind, run_id, attempt, p.steps_per_epoch,
+                existing is None, callbacks)
 
 
 def _run(cfg, values, path, store, pool, rows, example_ids, kind, run_id, attempt, steps_per_epoch, new, callbacks) -> str:
@@ -155,7 +169,8 @@ def _run(cfg, values, path, store, pool, rows, example_ids, kind, run_id, attemp
 
     from selector.grader import GRADER_VERSION, Grader
     from selector.store import code_version, host, now
-    from trainer.evaluate import EvalCallback, load_benchmark
+    from selector.benchmark import get_benchmark, load_rows, sampling
+    from trainer.evaluate import EvalCallback
     from trainer.progress import ProgressCallback
     from trainer.recorder import Recorder, RecorderCallback
     from trainer.reward import RecordingReward
@@ -166,9 +181,11 @@ def _run(cfg, values, path, store, pool, rows, example_ids, kind, run_id, attemp
     rows = _drop_long_prompts(rows, tokenizer, values["max_prompt_length"])
     benchmarks = {}
     if values.get("eval_steps") and values.get("eval_benchmarks"):
+        # The paper's protocol per benchmark, at the run's response length (the paper: 3,072 for both).
         for name in values["eval_benchmarks"].split(","):
-            bench_rows = load_benchmark(name.strip(), cfg.data_dir)
-            benchmarks[name.strip()] = bench_rows[: cfg.eval_limit] if cfg.eval_limit else bench_rows
+            bench = get_benchmark(name)
+            benchmarks[name] = (load_rows(bench, cfg.data_dir, cfg.eval_limit),
+                                sampling(bench, "paper", max_new_tokens=values["max_completion_length"]))
 
     completions = values["prompts_per_step"] * values["num_generations"]
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -212,7 +229,7 @@ def _run(cfg, values, path, store, pool, rows, example_ids, kind, run_id, attemp
         trainer.add_callback(RecorderCallback(recorder))
         if benchmarks:
             trainer.add_callback(EvalCallback(benchmarks, tokenizer, grader, writer, run_id, attempt, values["eval_steps"],
-                                              values["max_completion_length"], cfg.seed, GRADER_VERSION, progress))
+                                              cfg.seed, GRADER_VERSION, progress))
         trainer.add_callback(progress)
         for cb in callbacks:
             trainer.add_callback(cb)

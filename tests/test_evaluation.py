@@ -1,0 +1,66 @@
+"""`select eval`: a model on benchmarks with the paper's protocol, every sample recorded.
+
+    python -m pytest tests/test_evaluation.py -q
+
+Runs the real generate-and-grade path on a tiny in-process model (CPU, seconds).
+"""
+
+import pytest
+
+pytest.importorskip("transformers", reason="evaluation needs the train extra: pip install -e '.[train]'")
+
+from selector.cli import run  # noqa: E402
+from selector.evaluation import EvalConfig  # noqa: E402
+from selector.evaluation import main as evaluate  # noqa: E402
+from selector.store import Store  # noqa: E402
+
+
+def test_toy_benchmark_is_recorded_and_not_redone(tmp_path, tiny_model, capsys):
+    cfg = EvalConfig(model=tiny_model, bench="toy", limit=3, max_new_tokens=12, store=str(tmp_path / "s"))
+    (row,) = evaluate(cfg)
+    store = Store.open(tmp_path / "s")
+    (run,) = store.rows("SELECT * FROM run_status")
+    assert (run["kind"], run["status"]) == ("eval", "finished")
+    got = store.rows("SELECT step, count(*) AS n, count(DISTINCT problem_id) AS p, max(sample_index) AS k, "
+                     "bool_and(grader_version IS NOT NULL) AS gv FROM eval_samples GROUP BY step")
+    assert got == [{"step": 0, "n": 12, "p": 3, "k": 3, "gv": True}]  # 3 problems x avg@4 at T=0.6
+    assert (row["benchmark"], row["problems"], row["k"]) == ("toy", 3, 4)
+    assert row["accuracy"] == store.rows("SELECT avg(correct::DOUBLE) AS a FROM eval_samples")[0]["a"]
+    assert "T=0.6, 4 samples, 12 new tokens" in capsys.readouterr().out
+    evaluate(cfg)  # again: nothing new
+    assert "already evaluated; nothing to do" in capsys.readouterr().err
+    assert store.rows("SELECT count(*) AS n FROM eval_samples_all")[0]["n"] == 12
+    assert run_cli(["results", "--run", run["run_id"], "--store", str(tmp_path / "s"), "--json"]) == 0
+
+
+def run_cli(argv):
+    try:
+        return run(argv)
+    except SystemExit as e:
+        return e.code
+
+
+def test_math500_greedy_with_a_limit(tmp_path, tiny_model, shared_data, capsys):
+    (row,) = evaluate(EvalConfig(model=tiny_model, bench="math500", limit=2, max_new_tokens=8, store=str(tmp_path / "s"),
+                                 data_dir=str(shared_data)))
+    assert (row["benchmark"], row["problems"], row["k"]) == ("math500", 2, 1)
+    store = Store.open(tmp_path / "s")
+    ids = [r["problem_id"] for r in store.rows("SELECT problem_id FROM eval_samples ORDER BY problem_id")]
+    assert ids == sorted(["test/precalculus/807.json", "test/intermediate_algebra/1994.json"])
+    assert "greedy, 1 sample, 8 new tokens" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--bench", "aime25", "--data-dir", "{tmp}"], "benchmarks/aime25/test.jsonl not found in {tmp}"),
+    (["--bench", "nope"], "unknown benchmark 'nope'"),
+    (["--model", "{tmp}", "--bench", "toy"], "is not a model directory (no config.json"),
+    (["--model", "{tmp}/missing", "--bench", "toy"], "is not a model directory (it is a file or does not exist)"),
+    (["--bench", "toy", "--backend", "jax"], "unknown backend 'jax'; valid backends: hf, vllm"),
+    (["--bench", "math500", "--samples", "4"], "greedy samples would all be the same"),
+])
+def test_bad_input_is_one_line_and_records_nothing(tmp_path, capsys, argv, message):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert run_cli(["eval", *argv, "--store", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message.replace("{tmp}", str(tmp_path)) in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "s").exists()

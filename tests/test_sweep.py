@@ -1,0 +1,197 @@
+"""`select sweep` and `select results`: the plan, its storage, the launchers, resuming a sweep.
+
+    python -m pytest tests/test_sweep.py -q
+
+Planning needs no torch; the local-launcher test trains a tiny model on the real TRL path,
+interrupts the sweep in its second run, and checks that re-running it finishes the rest without
+redoing the finished run or counting a step twice.
+"""
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+
+import pytest
+
+from selector.cli import build_parser
+from selector.config import from_args
+from selector.errors import UserError
+from selector.rank import RankConfig
+from selector.rank import main as rank
+from selector.store import Store
+from selector.sweep import SweepConfig
+from selector.sweep import main as sweep
+
+# The tiny model's settings: 4 prompts x 4 rollouts of <= 12 tokens, 2 steps, eval on 2 problems.
+TINY = "prompts_per_step=4,num_generations=4,max_completion_length=12"
+
+
+@pytest.fixture
+def ranked(tmp_path, pool12):
+    """A store holding a variance ranking of the 12-example pool (from a made-up history)."""
+    hist = tmp_path / "hist.json"
+    ids = [json.loads(line)["id"] for line in open(pool12.removeprefix("file:"))]
+    # The i-th example: accuracies alternating around 0.5, spread growing with i (a clear order).
+    hist.write_text(json.dumps({x: [0.5 + (k % 2 - 0.5) * i / 12 for k in range(6)] for i, x in enumerate(ids)}))
+    rank(RankConfig(pool=pool12, history=str(hist), store=str(tmp_path / "store"), bootstrap=0, json=True))
+    store = Store.open(tmp_path / "store")
+    ranking = store.ranking(store.latest_ranking_id(pool12, "variance"))
+    return pool12, store, [r["example_id"] for r in ranking]
+
+
+def _cfg(tmp_path, pool, **kw):
+    return SweepConfig(pool=pool, store=str(tmp_path / "store"), **{"preset": "toy", "set": TINY, **kw})
+
+
+FULL = dict(top=3, few_shot="2", sets="pi1+pi3", baselines="random:2,bottom:1,full-pool,format-reward", seeds="1,2")
+
+
+def test_plan_is_stored_once_and_every_command_is_the_planned_run(tmp_path, ranked, capsys):
+    pool, store, order = ranked
+    name = sweep(_cfg(tmp_path, pool, launcher="print", **FULL))
+    plan = store.sweep_plan(name)
+    labels = [r["label"] for r in plan if r["seed"] == 1]
+    assert labels[:5] == ["pi1", "pi2", "pi3", "{pi1..pi2}", "{pi1,pi3}"]
+    assert labels[7:] == ["pi12", "full pool", "format reward"]
+    assert [r["grp"] for r in plan if r["seed"] == 1] == ["1-shot"] * 3 + ["few-shot"] * 2 + ["random"] * 2 + ["bottom", "full-pool", "format-reward"]
+    assert [r["seed"] for r in plan] == [1] * 10 + [2] * 10  # seed-major
+    examples = [json.loads(r["examples"]) for r in plan[:10]]
+    assert examples[:5] == [[order[0]], [order[1]], [order[2]], order[:2], [order[0], order[2]]]
+    randoms = {e[0] for e in examples[5:7]}
+    assert len(randoms) == 2 and not randoms & set(order[:3])  # drawn outside pi1..pi3
+    assert examples[7] == [order[-1]] and examples[8] is None and examples[9] is None
+    configs = [json.loads(r["config"]) for r in plan[:10]]
+    assert (configs[8]["max_steps"], configs[8]["eval_steps"], configs[8]["reward"]) == (80, 10, "outcome")  # the toy preset's 1-shot length
+    assert configs[9]["reward"] == "format"
+    assert len({r["run_id"] for r in plan}) == 20
+
+    # `print`: one command per run; each parses as `select train` and names exactly the planned run.
+    from trainer.grpo import prepare
+
+    commands = capsys.readouterr().out.strip().splitlines()
+    assert len(commands) == 20
+    parser = build_parser()
+    for cmd, row in zip(commands, plan):
+        argv = shlex.split(cmd)
+        assert argv[:2] == ["selector", "train"] and argv[-3:] == ["--run-id", row["run_id"], "--resume"]
+        tc = from_args(__import__("trainer.config", fromlist=["TrainConfig"]).TrainConfig, parser.parse_args(argv[1:]))
+        tc.run_id = None  # derive it from the settings, as a plain `select train` would
+        assert prepare(tc).run_id == row["run_id"], cmd
+
+    # The same command again finds the same sweep and stores nothing new.
+    assert sweep(_cfg(tmp_path, pool, launcher="print", **FULL)) == name
+    assert len(store.sweep_plan(name)) == 20
+    assert store.rows("SELECT count(*) AS n FROM sweeps")[0]["n"] == 20
+    with pytest.raises(UserError, match=f"sweep '{name}' exists with other options"):
+        sweep(_cfg(tmp_path, pool, launcher="print", name=name, **{**FULL, "seeds": "1"}))
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, ranked, capsys):
+    pool, store, _ = ranked
+    before = sorted(p for p in (tmp_path / "store").rglob("*") if p.is_file())
+    sweep(_cfg(tmp_path, pool, dry_run=True, **FULL))
+    out = capsys.readouterr().out
+    assert "20 runs, 0 finished" in out and "format reward" in out and "planned" in out
+    assert sorted(p for p in (tmp_path / "store").rglob("*") if p.is_file()) == before
+
+
+def test_slurm_dry_run_writes_one_array_task_per_run(tmp_path, ranked):
+    pool, store, _ = ranked
+    name = sweep(_cfg(tmp_path, pool, launcher="slurm", dry_run=True, slurm_args="--gres=gpu:1 --time=24:00:00", max_parallel=4, **FULL))
+    script = tmp_path / "store" / "launch" / name / "array.sbatch"
+    text = script.read_text()
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    assert "#SBATCH --array=0-19%4\n" in text and "#SBATCH --gres=gpu:1\n" in text and "#SBATCH --time=24:00:00\n" in text
+    plan = store.sweep_plan(name)  # the plan is stored: the tasks' runs belong to the sweep
+    # Run the script's own task selection with `eval` swapped for `echo`: task i runs plan[i].
+    shown = []
+    for task in (0, 7, 19):
+        env = {**os.environ, "SLURM_ARRAY_TASK_ID": str(task)}
+        got = subprocess.run(["bash", "-c", text.replace('eval "${RUNS', 'echo "${RUNS')], env=env, capture_output=True, text=True, check=True)
+        shown.append(got.stdout.strip().splitlines()[-1])
+    for line, task in zip(shown, (0, 7, 19)):
+        assert shlex.split(line)[-3:] == ["--run-id", plan[task]["run_id"], "--resume"]
+        assert f"--seed {plan[task]['seed']}" in line
+
+
+def test_slurm_without_sbatch_says_so(tmp_path, ranked, monkeypatch):
+    pool, _, _ = ranked
+    monkeypatch.setenv("PATH", str(tmp_path))  # no sbatch here
+    assert shutil.which("sbatch") is None
+    with pytest.raises(UserError, match="needs `sbatch` on PATH.*--dry-run"):
+        sweep(_cfg(tmp_path, pool, launcher="slurm", top=2, baselines=""))
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"launcher": "pbs"}, "unknown launcher 'pbs'; valid launchers: local, slurm, print"),
+    ({"baselines": "median:2"}, "unknown baseline 'median'"),
+    ({"baselines": "random"}, "give how many, e.g. random:3"),
+    ({"baselines": "full-pool:3"}, "takes no count"),
+    ({"top": 13}, "the ranking has only 12 examples"),
+    ({"few_shot": "2,x"}, "expected a comma list of integers"),
+    ({"few_shot": "1"}, "a set size between 2 and 12"),
+    ({"sets": "pi1"}, "two or more members"),
+    ({"sets": "pi1+pi99"}, "pi99: the ranking has pi1..pi12"),
+    ({"sets": "pi1+nope"}, "example id 'nope' is not in pool"),
+    ({"seeds": ""}, "--seeds is empty"),
+    ({"top": 0, "baselines": ""}, "plans no run"),
+    ({"baselines": "random:12"}, "only 9 examples outside pi1..pi3"),
+])
+def test_bad_sweep_options_fail_in_one_line(tmp_path, ranked, kw, message):
+    pool, store, _ = ranked
+    with pytest.raises(UserError) as e:
+        sweep(_cfg(tmp_path, pool, dry_run=True, **{"top": 3, **kw}))
+    assert message in str(e.value) and "\n" not in str(e.value)
+    assert store.rows("SELECT count(*) AS n FROM sweeps")[0]["n"] == 0
+
+
+def test_no_ranking_yet_says_how_to_make_one(tmp_path, pool12):
+    with pytest.raises(UserError, match=r"run `selector rank --pool file:.*` first"):
+        sweep(_cfg(tmp_path, pool12, dry_run=True, top=2))
+
+
+def test_local_sweep_interrupted_then_rerun_finishes_the_rest(tmp_path, ranked, tiny_model, monkeypatch, capsys):
+    pytest.importorskip("trl", reason="training needs the train extra: pip install -e '.[train]'")
+    import trainer.grpo
+    from transformers import TrainerCallback
+
+    pool, store, _ = ranked
+    opts = dict(top=2, baselines="bottom:1", seeds="1", model=tiny_model, max_steps=2, eval_steps=1, eval_limit=2)
+
+    class Crash(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            raise KeyboardInterrupt  # as if the user pressed Ctrl-C during the second run's first step
+
+    real, calls = trainer.grpo.train, []
+
+    def train_then_crash(cfg, callbacks=()):
+        calls.append(cfg.run_id)
+        return real(cfg, callbacks=(Crash(),) if len(calls) == 2 else callbacks)
+
+    monkeypatch.setattr(trainer.grpo, "train", train_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(_cfg(tmp_path, pool, **opts))
+    name = store.latest_sweep()
+    plan = store.sweep_plan(name)
+    assert [store.run(r["run_id"])["status"] if store.run(r["run_id"]) else None for r in plan] == ["finished", "failed", None]
+    first_rows = store.rows("SELECT count(*) AS n FROM rollouts_all WHERE run_id = ?", [plan[0]["run_id"]])[0]["n"]
+
+    calls.clear()
+    monkeypatch.setattr(trainer.grpo, "train", lambda cfg, callbacks=(): (calls.append(cfg.run_id), real(cfg, callbacks))[1])
+    capsys.readouterr()
+    assert sweep(_cfg(tmp_path, pool, **opts)) == name
+    assert calls == [plan[1]["run_id"], plan[2]["run_id"]]  # the finished run is not trained again
+    assert [store.run(r["run_id"])["status"] for r in plan] == ["finished"] * 3
+    assert store.rows("SELECT count(*) AS n FROM rollouts_all WHERE run_id = ?", [plan[0]["run_id"]])[0]["n"] == first_rows
+    dup = store.rows("SELECT count(*) AS n FROM (SELECT run_id, step, batch_index, sample_index FROM rollouts GROUP BY ALL HAVING count(*) > 1)")
+    assert dup[0]["n"] == 0
+    per_run = store.rows("SELECT run_id, count(DISTINCT step) AS steps FROM rollouts GROUP BY run_id ORDER BY run_id")
+    assert [r["steps"] for r in per_run] == [2, 2, 2]
+    # The results table: base, final and best per planned item.
+    results = store.sweep_summary(name)
+    assert [r["label"] for r in results] == ["pi1", "pi2", "pi12"]
+    assert all(r["base"] is not None and r["final"] is not None and r["finished"] == 1 for r in results)
+    out = capsys.readouterr().out
+    assert f"sweep {name}" in out and "base model" in out and "pi12" in out
