@@ -3,7 +3,7 @@
     selector sweep --top 16                                   # 1-shot on pi1..pi16 + baselines
     selector sweep --top 4 --pool toy --seeds 1,2             # the toy world, two seeds
     selector sweep --top 16 --few-shot 2,4,8,16 --sets pi1+pi13 --baselines random:3,bottom:3,full-pool,format-reward
-    selector sweep --top 16 --launcher slurm --slurm-args "--gres=gpu:1 --time=24:00:00" --dry-run
+    selector sweep --top 16 --launcher slurm --slurm-args="--gres=gpu:1 --time=24:00:00" --dry-run
     selector sweep --top 16 --launcher print | parallel -j 4  # any other scheduler
 
 The plan: one run per 1-shot example pi1..piN (--top), per few-shot set (--few-shot k = the set
@@ -56,7 +56,7 @@ class SweepConfig(StoreOptions):
     eval_benchmarks: str | None = option(None, "benchmarks to evaluate on (default: the preset's; math6 = the paper's six)", metavar="LIST")
     eval_limit: int | None = option(None, "evaluate on the first N problems of each benchmark only", metavar="N")
     set: str | None = option(None, "GRPOConfig fields for every run, KEY=VALUE[,...] (as `select train --set`)", metavar="KV")
-    slurm_args: str | None = option(None, "extra sbatch options for the slurm launcher, e.g. \"--gres=gpu:1 --time=24:00:00 --partition=gpu\"", metavar="ARGS")
+    slurm_args: str | None = option(None, "extra sbatch options for the slurm launcher; write --slurm-args=\"--gres=gpu:1 --time=24:00:00\" (with =)", metavar="ARGS")
     max_parallel: int | None = option(None, "slurm: at most N array tasks at once", metavar="N")
 
 
