@@ -160,3 +160,24 @@ def test_writer_rejects_unknown_columns(tmp_path):
     with pytest.raises(ValueError, match="unknown column"):
         with store.writer("r") as w:
             w.append("runs", [{**_run_row("r"), "colour": "red"}])
+
+
+def test_readme_sql_recipes_run(tmp_path):
+    """Every query of README's "SQL recipes" runs over a store (so the recipes cannot rot)."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = re.search(r"### SQL recipes.*?```sql\n(.*?)```", text, re.S).group(1)
+    queries = [q.strip() for q in block.split(";") if q.strip() and not all(line.startswith("--") for line in q.strip().splitlines())]
+    assert len(queries) == 4
+    store = Store.open(tmp_path / "s", create=True)
+    with store.writer("RUN") as w:
+        w.append("rollouts", [{"run_id": "RUN", "attempt": 0, "step": 40, "epoch": 1, "example_id": "toy-0108", "batch_index": 0,
+                               "sample_index": k, "completion": "x", "correct": k % 2 == 0} for k in range(4)])
+        w.append("eval_samples", [{"run_id": "RUN", "attempt": 0, "step": 0, "benchmark": "toy", "problem_id": "p",
+                                   "sample_index": k, "completion": "x", "correct": k == 0} for k in range(4)])
+    got = [store.rows(q) for q in queries]
+    assert got[0][0]["acc_by_epoch"] == [0.5]
+    assert got[2][0]["pass4"] == 1.0 and got[2][0]["pass1"] == 0.25
+    assert len(got[3]) == 4
