@@ -102,7 +102,7 @@ def _evaluate(cfg, store, run_id, path, todo, new, key, grader_version, version,
     from trainer.evaluate import evaluate_model
 
     writer = store.run_writer(run_id)
-    attempt = 0 if new else store.rows("SELECT count(*) AS n FROM run_events WHERE run_id = ? AND status = 'running'", [run_id])[0]["n"]
+    attempt = 0 if new else store.attempts(run_id)
     if new:
         writer.append("runs", [{"run_id": run_id, "kind": "eval", "pool": None, "model": cfg.model or path,
                                 "config": json.dumps({**json.loads(key), "model_path": path, "protocol": cfg.protocol}),

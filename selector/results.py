@@ -45,11 +45,12 @@ def _pm(mean, sd) -> str:
     return "" if mean is None else _pct(mean) + ("" if sd is None else f" ± {100 * sd:.1f}")
 
 
-def sweep_rows(store, name: str, by_run: bool = False) -> list[dict]:
+def sweep_rows(store, name: str, by_run: bool = False, per_run: list[dict] | None = None) -> list[dict]:
+    """`per_run`: the sweep's `sweep_results` rows when the caller already has them."""
     if by_run:
         return [{"run": r["label"], "group": r["grp"], "seed": r["seed"], "status": r["status"], "base": r["base"],
                  "final": r["final"], "final_step": r["final_step"], "best": r["best"], "best_step": r["best_step"],
-                 "run_id": r["run_id"]} for r in store.sweep_results(name)]
+                 "run_id": r["run_id"]} for r in (per_run if per_run is not None else store.sweep_results(name))]
     return [{"run": r["label"], "group": r["grp"], "finished": f"{r['finished']}/{r['runs']}", "base": r["base"],
              "final": r["final"], "final_sd": r["final_sd"], "best": r["best"], "best_sd": r["best_sd"],
              "benchmarks": r["benchmarks"]} for r in store.sweep_summary(name)]
@@ -59,14 +60,15 @@ def print_sweep(store, name: str, cfg: "ResultsConfig | None" = None) -> list[di
     from selector.output import emit
 
     cfg = cfg or ResultsConfig()
-    rows = sweep_rows(store, name, cfg.by_run)
+    per_run = store.sweep_results(name)
+    rows = sweep_rows(store, name, cfg.by_run, per_run)
     if not rows:
         raise UserError(f"no sweep {name!r} in store {store.root}")
     if cfg.json or cfg.csv or cfg.out:
         emit(rows, json_out=cfg.json, csv_out=cfg.csv, out=cfg.out)
         if cfg.json or cfg.csv:
             return rows
-    bases = [r["base"] for r in store.sweep_results(name) if r["base"] is not None]
+    bases = [r["base"] for r in per_run if r["base"] is not None]
     base = sum(bases) / len(bases) if bases else None
     if cfg.by_run:
         table = [{**r, "base": _pct(r["base"]), "final": _pct(r["final"]), "best": _pct(r["best"])} for r in rows]
@@ -78,7 +80,7 @@ def print_sweep(store, name: str, cfg: "ResultsConfig | None" = None) -> list[di
                    "best (%)": _pm(r["best"], r["best_sd"]),
                    "vs base": "" if r["final"] is None or base is None else f"{100 * (r['final'] - base):+.1f}"} for r in rows]
         cols = ["run", "group", "finished", "final (%)", "best (%)", "vs base"]
-    benches = next((r["benchmarks"] for r in store.sweep_results(name) if r["benchmarks"]), None)
+    benches = next((r["benchmarks"] for r in per_run if r["benchmarks"]), None)
     caption = (f"accuracy = mean over {benches}; final = last evaluated step, best = best evaluated step; "
                "mean ± sd over seeds" if benches else "no evaluations recorded yet")
     emit(table, cols, title=f"sweep {name}", caption=caption)

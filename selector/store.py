@@ -361,6 +361,10 @@ class Store:
                         "ORDER BY created_at DESC, ranking_id DESC LIMIT 1", [pool, score])
         return got[0]["ranking_id"] if got else None
 
+    def attempts(self, run_id: str) -> int:
+        """How many times the run was started (its `running` events): the next attempt's number."""
+        return self.rows("SELECT count(*) AS n FROM run_events WHERE run_id = ? AND status = 'running'", [run_id])[0]["n"]
+
     def sweep_plan(self, sweep: str) -> list[dict]:
         return self.rows("SELECT * FROM sweeps WHERE sweep = ? ORDER BY position", [sweep])
 

@@ -152,8 +152,7 @@ def train(cfg: TrainConfig, callbacks: tuple = ()) -> str | None:
     if existing is None and cfg.resume:
         print(f"run {run_id} is not in store {store.root} yet; starting it", file=sys.stderr)
     path = model_path(p.values["model"])  # a model that cannot be loaded fails before the run is recorded
-    attempt = 0 if existing is None else store.rows(
-        "SELECT count(*) AS n FROM run_events WHERE run_id = ? AND status = 'running'", [run_id])[0]["n"]
+    attempt = 0 if existing is None else store.attempts(run_id)
     return _run(cfg, p.values, path, store, p.pool, p.rows, p.example_ids, p.kind, run_id, attempt, p.steps_per_epoch,
                 existing is None, callbacks)
 
