@@ -22,6 +22,7 @@ VERBS = {
     "sweep": ("selector.sweep", "SweepConfig"),
     "eval": ("selector.evaluation", "EvalConfig"),
     "results": ("selector.results", "ResultsConfig"),
+    "report": ("selector.report", "ReportConfig"),
     "toy": ("selector.toy", "ToyConfig"),
 }
 
@@ -31,6 +32,7 @@ examples:
   selector show pi13 --pool dsr-sub
   selector rank --pool toy && selector sweep --top 4 --pool toy --seeds 1,2
   selector eval --model Qwen/Qwen2.5-Math-1.5B --bench math6
+  selector report --out report/ && open report/index.html
   selector sql "SELECT * FROM scores WHERE rank <= 16 ORDER BY score, rank"
 
 `select` is a reserved word in bash (`select rank ...` is a syntax error there):

@@ -56,6 +56,29 @@ def sweep_rows(store, name: str, by_run: bool = False, per_run: list[dict] | Non
              "benchmarks": r["benchmarks"]} for r in store.sweep_summary(name)]
 
 
+def sweep_table(store, name: str, by_run: bool = False, per_run: list[dict] | None = None) -> tuple[list[dict], list[str], str]:
+    """The sweep as printed: (display rows, columns, caption). Shared by `select results` and
+    the report, so both show the same table."""
+    per_run = per_run if per_run is not None else store.sweep_results(name)
+    rows = sweep_rows(store, name, by_run, per_run)
+    summary = store.sweep_base(name)
+    base = summary["base"] if summary else None
+    if by_run:
+        table = [{**r, "base": _pct(r["base"]), "final": _pct(r["final"]), "best": _pct(r["best"])} for r in rows]
+        cols = ["run", "group", "seed", "status", "base", "final", "final_step", "best", "best_step", "run_id"]
+    else:
+        table = [{"run": "base model", "group": "", "finished": "", "final (%)": _pct(base), "best (%)": "",
+                  "vs base": ""}] if base is not None else []
+        table += [{"run": r["run"], "group": r["group"], "finished": r["finished"], "final (%)": _pm(r["final"], r["final_sd"]),
+                   "best (%)": _pm(r["best"], r["best_sd"]),
+                   "vs base": "" if r["final"] is None or base is None else f"{100 * (r['final'] - base):+.1f}"} for r in rows]
+        cols = ["run", "group", "finished", "final (%)", "best (%)", "vs base"]
+    benches = summary["benchmarks"] if summary else None
+    caption = (f"accuracy = mean over {benches}; final = last evaluated step, best = best evaluated step; "
+               "mean ± sd over seeds" if benches else "no evaluations recorded yet")
+    return table, cols, caption
+
+
 def print_sweep(store, name: str, cfg: "ResultsConfig | None" = None) -> list[dict]:
     from selector.output import emit
 
@@ -68,21 +91,7 @@ def print_sweep(store, name: str, cfg: "ResultsConfig | None" = None) -> list[di
         emit(rows, json_out=cfg.json, csv_out=cfg.csv, out=cfg.out)
         if cfg.json or cfg.csv:
             return rows
-    bases = [r["base"] for r in per_run if r["base"] is not None]
-    base = sum(bases) / len(bases) if bases else None
-    if cfg.by_run:
-        table = [{**r, "base": _pct(r["base"]), "final": _pct(r["final"]), "best": _pct(r["best"])} for r in rows]
-        cols = ["run", "group", "seed", "status", "base", "final", "final_step", "best", "best_step", "run_id"]
-    else:
-        table = [{"run": "base model", "group": "", "finished": "", "final (%)": _pct(base), "best (%)": "",
-                  "vs base": ""}] if base is not None else []
-        table += [{"run": r["run"], "group": r["group"], "finished": r["finished"], "final (%)": _pm(r["final"], r["final_sd"]),
-                   "best (%)": _pm(r["best"], r["best_sd"]),
-                   "vs base": "" if r["final"] is None or base is None else f"{100 * (r['final'] - base):+.1f}"} for r in rows]
-        cols = ["run", "group", "finished", "final (%)", "best (%)", "vs base"]
-    benches = next((r["benchmarks"] for r in per_run if r["benchmarks"]), None)
-    caption = (f"accuracy = mean over {benches}; final = last evaluated step, best = best evaluated step; "
-               "mean ± sd over seeds" if benches else "no evaluations recorded yet")
+    table, cols, caption = sweep_table(store, name, cfg.by_run, per_run)
     emit(table, cols, title=f"sweep {name}", caption=caption)
     return rows
 

@@ -79,7 +79,7 @@ TABLES: dict[str, dict[str, str]] = {
 }
 
 # `{root}` is the store directory: absolute for the package's own readers, `.` in views.sql.
-_VIEWS = """
+_VIEWS = r"""
 CREATE OR REPLACE VIEW runs AS SELECT * FROM read_parquet('{root}/runs/*/*.parquet', union_by_name = true);
 CREATE OR REPLACE VIEW run_events AS SELECT * FROM read_parquet('{root}/run_events/*/*.parquet', union_by_name = true);
 CREATE OR REPLACE VIEW history_import AS SELECT * FROM read_parquet('{root}/history_import/*/*.parquet', union_by_name = true);
@@ -177,6 +177,50 @@ SELECT sweep, min(position) AS position, label, grp, count(*) AS runs, count_if(
        any_value(benchmarks) AS benchmarks, avg(base) AS base, avg(final) AS final, stddev_samp(final) AS final_sd,
        avg(best) AS best, stddev_samp(best) AS best_sd
 FROM sweep_results GROUP BY sweep, label, grp;
+
+-- The base model of a sweep: the mean of its runs' evaluations before training (step 0).
+CREATE OR REPLACE VIEW sweep_base AS
+SELECT sweep, avg(base) AS base, count(*) AS runs, any_value(benchmarks) AS benchmarks
+FROM sweep_results WHERE base IS NOT NULL GROUP BY sweep;
+
+-- Training accuracy of each example at each step: a 1-shot run's curve on its own example.
+CREATE OR REPLACE VIEW step_accuracy AS
+SELECT run_id, step, example_id, count_if(correct) AS n_correct, count(*) AS n, avg(correct::DOUBLE) AS acc
+FROM rollouts GROUP BY run_id, step, example_id;
+
+-- Self-reflection words in a completion (the paper's Fig. 4 counts "rethink", "recheck" and
+-- "recalculate"; re-evaluate, re-examine and double-check are the same behaviour in other words).
+-- Counted case-insensitively, each occurrence once, with or without a hyphen ("re-check").
+CREATE OR REPLACE MACRO reflection_words(text) AS
+    len(regexp_extract_all(lower(text), '\b(re-?think|re-?check|re-?calculat|re-?evaluat|re-?examin|double[- ]?check)'));
+
+-- Each run's training behaviour per step: from its rollouts (accuracy over the batch, completion
+-- length, self-reflection) and from the trainer's logged metrics (policy entropy, KL, loss).
+CREATE OR REPLACE VIEW train_behaviour AS
+WITH r AS (
+    SELECT run_id, step, count(*) AS rollouts, avg(correct::DOUBLE) AS accuracy, avg(completion_tokens) AS completion_tokens,
+           avg(reflection_words(completion)) AS reflection_words, avg((reflection_words(completion) > 0)::DOUBLE) AS reflection_rate
+    FROM rollouts GROUP BY run_id, step
+), m AS (
+    SELECT run_id, step, any_value(value) FILTER (WHERE name = 'entropy') AS entropy, any_value(value) FILTER (WHERE name = 'kl') AS kl,
+           any_value(value) FILTER (WHERE name = 'loss') AS loss
+    FROM metrics GROUP BY run_id, step
+)
+SELECT * FROM r LEFT JOIN m USING (run_id, step);
+
+-- Each run's test completions per evaluated step and benchmark: length and self-reflection.
+CREATE OR REPLACE VIEW eval_behaviour AS
+SELECT run_id, step, benchmark, count(*) AS completions, avg(completion_tokens) AS completion_tokens,
+       avg(reflection_words(completion)) AS reflection_words, avg((reflection_words(completion) > 0)::DOUBLE) AS reflection_rate
+FROM eval_samples GROUP BY run_id, step, benchmark;
+
+-- The step at which a run's training accuracy saturates: the first step whose accuracy over its
+-- batch, averaged over that step and the 4 before it, reaches 90%. NULL if it never does.
+CREATE OR REPLACE VIEW run_saturation AS
+SELECT run_id, min(step) FILTER (WHERE smoothed >= 0.9) AS saturation_step FROM (
+    SELECT run_id, step, avg(accuracy) OVER (PARTITION BY run_id ORDER BY step ROWS BETWEEN 4 PRECEDING AND CURRENT ROW) AS smoothed
+    FROM train_behaviour
+) GROUP BY run_id;
 
 -- The latest ranking of each (run, score); `select rank` appends rankings, never edits them.
 CREATE OR REPLACE VIEW scores AS
@@ -324,13 +368,14 @@ class Store:
         return con
 
     def rows(self, sql: str, params: list | None = None) -> list[dict]:
-        con = self.connect()
-        try:
-            cur = con.execute(sql, params or [])
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, r)) for r in cur.fetchall()]
-        finally:
-            con.close()
+        # One reader connection per Store, made on first use: creating the views reads the
+        # metadata of every part file (a second or more on a store with thousands of parts),
+        # while a query on an open connection re-expands the globs and so still sees new parts.
+        if getattr(self, "_reader", None) is None:
+            self._reader = self.connect()
+        cur = self._reader.cursor().execute(sql, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
 
     def run(self, run_id: str) -> dict | None:
         found = self.rows("SELECT * FROM run_status WHERE run_id = ?", [run_id])
@@ -377,6 +422,10 @@ class Store:
 
     def sweep_summary(self, sweep: str) -> list[dict]:
         return self.rows("SELECT * FROM sweep_summary WHERE sweep = ? ORDER BY position", [sweep])
+
+    def sweep_base(self, sweep: str) -> dict | None:
+        got = self.rows("SELECT * FROM sweep_base WHERE sweep = ?", [sweep])
+        return got[0] if got else None
 
     def run_eval_scores(self, run_id: str) -> list[dict]:
         return self.rows("SELECT * FROM eval_scores WHERE run_id = ? ORDER BY step, benchmark", [run_id])

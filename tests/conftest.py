@@ -54,3 +54,35 @@ def pool12(tmp_path):
     path = tmp_path / "pool.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in pool_rows()[:12]))
     return f"file:{path}"
+
+
+@pytest.fixture(scope="session")
+def trained_store(tmp_path_factory, tiny_model):
+    """A small store with everything a report shows, built on the real TRL path in ~1 min:
+    a history run over 12 toy problems (6 steps = 2 epochs), its variance ranking, and a sweep
+    (1-shot on pi1 and on the bottom example, 3 steps each, evaluated at every step on 2 toy
+    problems). Returns (store path, history run id, sweep name). Shared by the report and
+    notebook tests."""
+    pytest.importorskip("trl", reason="building a trained store needs the train extra: pip install -e '.[train]'")
+    import json
+
+    from selector.rank import RankConfig
+    from selector.rank import main as rank
+    from selector.store import Store
+    from selector.sweep import SweepConfig
+    from selector.sweep import main as sweep
+    from trainer.config import TrainConfig
+    from trainer.grpo import train
+    from trainer.toy import pool_rows
+
+    root = tmp_path_factory.mktemp("trained")
+    path = root / "pool.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in pool_rows()[:12]))
+    pool, store = f"file:{path}", str(root / "store")
+    tiny = "prompts_per_step=4,num_generations=4,max_completion_length=12"
+    history = train(TrainConfig(pool=pool, model=tiny_model, store=store, max_steps=6, eval_steps=0, set=tiny))
+    rank(RankConfig(run=history, store=store, bootstrap=20, json=True))
+    name = sweep(SweepConfig(pool=pool, store=store, preset="toy", set=tiny, model=tiny_model, top=1, baselines="bottom:1",
+                             seeds="1", max_steps=3, eval_steps=1, eval_limit=2))
+    assert Store.open(store).sweep_plan(name)
+    return root / "store", history, name

@@ -1,0 +1,208 @@
+"""What each figure of the report shows, read from a store: plain dicts of lists and numpy arrays.
+
+    from analysis import data
+    store = data.open_store("rlvr-store")
+    h = data.history(store, data.default_history_run(store))
+
+Each function reads the store's views (selector/store.py defines them, with every derived number:
+epoch and step accuracy, saturation, completion length, self-reflection, sweep summaries) or
+calls selector/score.py (the scores and rank intervals); nothing here defines a number anew.
+A function returns None when the store has no data for it, so callers can say what is missing.
+"""
+
+from selector.errors import UserError
+
+# The scores compared in the report (the paper's, LIMR's, and learnability).
+COMPARED = ("variance", "lim", "learnability")
+# Run kinds whose per-example history a ranking is made from.
+HISTORY_KINDS = ("history", "imported")
+
+
+def open_store(path=None):
+    """The store at `path` (default $RLVR_STORE, else ./rlvr-store)."""
+    from selector.paths import store_dir
+    from selector.store import Store
+
+    return Store.open(store_dir(path))
+
+
+def run_info(store, run_id: str) -> dict:
+    run = store.run(run_id)
+    if run is None:
+        known = ", ".join(r["run_id"] for r in store.runs()[-5:]) or "none"
+        raise UserError(f"no run {run_id!r} in store {store.root} (latest runs: {known})")
+    return run
+
+
+def default_history_run(store, pool: str | None = None) -> str | None:
+    """The run behind the latest variance ranking (of `pool`, if given); else the latest run with a
+    per-example history (an imported file or a history run)."""
+    got = store.rows("SELECT run_id FROM rankings WHERE score = 'variance' AND (? IS NULL OR pool = ?) "
+                     "ORDER BY created_at DESC, ranking_id DESC LIMIT 1", [pool, pool])
+    if got:
+        return got[0]["run_id"]
+    got = store.rows("SELECT run_id FROM run_status WHERE kind IN ('history', 'imported') AND (? IS NULL OR pool = ?) "
+                     "AND run_id IN (SELECT run_id FROM epoch_accuracy) ORDER BY created_at DESC, run_id DESC LIMIT 1", [pool, pool])
+    return got[0]["run_id"] if got else None
+
+
+def default_training_run(store, sweep: str | None = None) -> str | None:
+    """The run for the training-curve sections: the sweep's first planned 1-shot run with
+    evaluations (pi1 of the lowest seed); without a sweep, the latest 1-/few-shot run with
+    evaluations."""
+    if sweep:
+        got = store.rows("SELECT run_id FROM sweep_results WHERE sweep = ? AND final IS NOT NULL "
+                         "ORDER BY grp <> '1-shot', position LIMIT 1", [sweep])
+        if got:
+            return got[0]["run_id"]
+    got = store.rows("SELECT run_id FROM run_status WHERE kind IN ('one_shot', 'few_shot') "
+                     "AND run_id IN (SELECT run_id FROM eval_samples) ORDER BY created_at DESC, run_id DESC LIMIT 1")
+    return got[0]["run_id"] if got else None
+
+
+def _score_history(store, run_id):
+    from selector import score
+
+    ids, accs, epochs = store.history(run_id)
+    return score.History.from_lists(ids, accs, epochs) if ids else None
+
+
+def ranking(store, run_id: str, name: str = "variance", n_bootstrap: int = 200, seed: int = 0) -> list[dict] | None:
+    """The run's latest stored ranking by `name` (what pi names mean in this store); if none is
+    stored, the ranking computed now by selector/score.py, with a bootstrap rank interval."""
+    from selector import score
+
+    got = store.rows("SELECT ranking_id FROM scores WHERE run_id = ? AND score = ? LIMIT 1", [run_id, name])
+    if got:
+        return store.ranking(got[0]["ranking_id"])
+    h = _score_history(store, run_id)
+    if h is None:
+        return None
+    return [{"rank": r.rank, "example_id": r.example_id, "value": r.value, "ci_low": r.ci_low, "ci_high": r.ci_high}
+            for r in score.rank(h, name, n_bootstrap, seed)]
+
+
+def history(store, run_id: str, score_name: str = "variance") -> dict | None:
+    """Per-example accuracy by epoch, best-ranked example first.
+
+    Keys: run_id, kind, pool, score, ids (ranked order), ranks (1 = pi1), values (the score),
+    ci_low/ci_high (rank interval, or None), epochs (1..E), acc (array [n, E]; NaN where the
+    example did not appear in that epoch)."""
+    import numpy as np
+
+    ids, accs, epochs = store.history(run_id)
+    ranked = ranking(store, run_id, score_name)
+    if not ids or not ranked:
+        return None
+    run = run_info(store, run_id)
+    n_epochs = max(max(e) for e in epochs if e)
+    row = {x: i for i, x in enumerate(ids)}
+    acc = np.full((len(ranked), n_epochs), np.nan)
+    for k, r in enumerate(ranked):
+        i = row[r["example_id"]]
+        acc[k, np.asarray(epochs[i]) - 1] = accs[i]
+    return {"run_id": run_id, "kind": run["kind"], "pool": run["pool"], "score": score_name,
+            "ids": [r["example_id"] for r in ranked], "ranks": np.array([r["rank"] for r in ranked]),
+            "values": np.array([r["value"] for r in ranked], dtype=float),
+            "ci_low": [r["ci_low"] for r in ranked], "ci_high": [r["ci_high"] for r in ranked],
+            "epochs": np.arange(1, n_epochs + 1), "acc": acc}
+
+
+def score_comparison(store, run_id: str, names=COMPARED) -> dict | None:
+    """Every example's rank under each score, and their Spearman rank correlations.
+
+    Keys: ids (history order), ranks {score: array}, spearman {(a, b): rho}, top_overlap
+    {(a, b): how many of a's top 16 are in b's top 16}."""
+    from selector import score
+
+    h = _score_history(store, run_id)
+    if h is None:
+        return None
+    ranks = {n: score.ranks_of(score.compute(n, h)) for n in names}
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+    return {"run_id": run_id, "ids": h.ids, "ranks": ranks,
+            "spearman": {(a, b): score.spearman(ranks[a], ranks[b]) for a, b in pairs},
+            "top_overlap": {(a, b): int(((ranks[a] <= 16) & (ranks[b] <= 16)).sum()) for a, b in pairs}}
+
+
+def pi_names(store, pool: str, example_ids) -> dict:
+    """example id -> 'pi<k>' under the pool's latest variance ranking (ids it lacks are left out)."""
+    rid = store.latest_ranking_id(pool, "variance")
+    if not rid:
+        return {}
+    got = store.rows("SELECT example_id, rank FROM rankings WHERE ranking_id = ? AND list_contains(?, example_id)",
+                     [rid, [str(x) for x in example_ids]])
+    return {r["example_id"]: f"pi{r['rank']}" for r in got}
+
+
+def training_curves(store, run_id: str) -> dict | None:
+    """A run's training accuracy on each of its examples per step, and its test accuracy per
+    evaluated step. None if the run recorded no rollouts.
+
+    Keys: run_id, kind, pool, examples [{example_id, pi, steps, acc}], train_steps, train_acc
+    (over the whole batch), saturation_step (store view run_saturation), eval_steps,
+    eval_average, eval {benchmark: (steps, accuracy)}, benchmarks, samples (per test problem)."""
+    import numpy as np
+
+    run = run_info(store, run_id)
+    steps = store.rows("SELECT step, accuracy FROM train_behaviour WHERE run_id = ? ORDER BY step", [run_id])
+    if not steps:
+        return None
+    per_example = store.rows("SELECT example_id, list(step ORDER BY step) AS steps, list(acc ORDER BY step) AS acc "
+                             "FROM step_accuracy WHERE run_id = ? GROUP BY example_id ORDER BY example_id", [run_id])
+    # A history or full-pool run meets each example only a few times: its per-example curves say nothing.
+    if len(per_example) > 16:
+        per_example = []
+    names = pi_names(store, run["pool"], [e["example_id"] for e in per_example])
+    examples = [{"example_id": e["example_id"], "pi": names.get(e["example_id"]), "steps": np.array(e["steps"]),
+                 "acc": np.array(e["acc"], dtype=float)} for e in per_example]
+    sat = store.rows("SELECT saturation_step FROM run_saturation WHERE run_id = ?", [run_id])
+    avg = store.rows("SELECT step, accuracy, benchmarks FROM eval_average WHERE run_id = ? ORDER BY step", [run_id])
+    samples = store.rows("SELECT min(samples) AS k FROM eval_scores WHERE run_id = ?", [run_id])[0]["k"]
+    per_bench = store.rows("SELECT benchmark, list(step ORDER BY step) AS steps, list(accuracy ORDER BY step) AS acc "
+                           "FROM eval_scores WHERE run_id = ? GROUP BY benchmark ORDER BY benchmark", [run_id])
+    return {"run_id": run_id, "kind": run["kind"], "pool": run["pool"], "examples": examples,
+            "train_steps": np.array([s["step"] for s in steps]), "train_acc": np.array([s["accuracy"] for s in steps], dtype=float),
+            "saturation_step": sat[0]["saturation_step"] if sat else None,
+            "eval_steps": np.array([a["step"] for a in avg]), "eval_average": np.array([a["accuracy"] for a in avg], dtype=float),
+            "benchmarks": avg[-1]["benchmarks"] if avg else None, "samples": samples,
+            "eval": {b["benchmark"]: (np.array(b["steps"]), np.array(b["acc"], dtype=float)) for b in per_bench}}
+
+
+def behaviour(store, run_id: str) -> dict | None:
+    """A run's behaviour over training (the paper's Fig. 4): completion length and policy entropy
+    per training step, and the length and self-reflection rate of its test completions per
+    evaluated step (pooled over benchmarks). None if the run recorded neither."""
+    import numpy as np
+
+    train = store.rows("SELECT step, completion_tokens, entropy, reflection_rate FROM train_behaviour WHERE run_id = ? ORDER BY step", [run_id])
+    test = store.rows("SELECT step, sum(completions) AS completions, sum(completion_tokens * completions) / sum(completions) AS completion_tokens, "
+                      "sum(reflection_words * completions) / sum(completions) AS reflection_words, "
+                      "sum(reflection_rate * completions) / sum(completions) AS reflection_rate "
+                      "FROM eval_behaviour WHERE run_id = ? GROUP BY step ORDER BY step", [run_id])
+    if not train and not test:
+        return None
+
+    def col(rows, name):
+        return np.array([np.nan if r[name] is None else r[name] for r in rows], dtype=float)
+
+    return {"run_id": run_id,
+            "train_steps": np.array([r["step"] for r in train]), "train_tokens": col(train, "completion_tokens"),
+            "entropy": col(train, "entropy"), "train_reflection_rate": col(train, "reflection_rate"),
+            "eval_steps": np.array([r["step"] for r in test]), "eval_tokens": col(test, "completion_tokens"),
+            "eval_reflection_rate": col(test, "reflection_rate"), "eval_reflection_words": col(test, "reflection_words"),
+            "eval_completions": [r["completions"] for r in test]}
+
+
+def latest_sweep(store) -> str | None:
+    return store.latest_sweep()
+
+
+def sweep_table(store, sweep: str) -> dict | None:
+    """The sweep in the paper's table form (store views sweep_summary and sweep_base). None if
+    the store has no such sweep."""
+    rows = store.sweep_summary(sweep)
+    if not rows:
+        return None
+    base = store.sweep_base(sweep) or {}
+    return {"sweep": sweep, "rows": rows, "base": base.get("base"), "benchmarks": base.get("benchmarks")}
