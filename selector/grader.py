@@ -14,8 +14,9 @@ is not symmetric). Around it sits a thin layer:
 - tiny golds: math-verify rounds floats to 6 decimals, so every |x| < 5e-7 equals 0. For a numeric
   gold below 1e-3, float_rounding grows to keep 4 significant digits.
 - bad golds (empty, unbalanced braces) are never correct, whatever the response says.
-- a fast path for plain numbers that only skips work: it answers only where math-verify's verdict
-  is certain (checked against it on random numbers in the tests), else it defers. Verdicts are
+- a fast path for plain numbers and for fractions of integers (`\\frac{a}{b}`, `a/b`) that only
+  skips work: it answers only where math-verify's verdict is certain (checked against it on random
+  numbers and fractions in the tests), else it defers. Verdicts are
   also memoised per (prediction, gold) string, exact since math-verify is deterministic. So an
   answer identical to the gold costs one math-verify call per gold per process, and is correct
   exactly when math-verify says gold == gold. That holds even for golds it can only keep as
@@ -37,6 +38,7 @@ import time
 import weakref
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
+from fractions import Fraction
 from functools import lru_cache
 from importlib.metadata import version
 from multiprocessing.connection import wait
@@ -178,11 +180,45 @@ def _float_rounding(norm_gold: str) -> int:
     return max(6, 3 - g.adjusted())  # adjusted() is floor(log10|g|)
 
 
+# An exact fraction as answers write it: `\\frac{a}{b}` or `a/b` with digits only (no decimals).
+_FRACTION = re.compile(r"([+-]?)(?:\\frac\{(\d+)\}\{(\d+)\}|(\d+)/(\d+))")
+
+
+def _as_fraction(s: str) -> Fraction | None:
+    """A plain integer or an exact fraction of two, as a Fraction; None for anything else
+    (decimals included: math-verify compares a Float to 6 decimals, see _fast_verdict)."""
+    if len(s) > 200:
+        return None
+    if (m := _FRACTION.fullmatch(s)) is None:
+        return Fraction(s) if _INTEGER.fullmatch(s) else None
+    num, den = (m[2], m[3]) if m[2] is not None else (m[4], m[5])
+    if int(den) == 0:
+        return None  # sympy's zoo: math-verify decides
+    return Fraction(int(num), int(den)) * (-1 if m[1] == "-" else 1)
+
+
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def _fast_rational_verdict(pred: str, gold: str, rounding: int) -> bool | None:
+    """Integers and fractions of integers (at least one a fraction): sympy Rationals, which
+    math-verify compares exactly (no Float, so no rounding). The margin below is kept anyway,
+    so a near miss is still math-verify's to decide."""
+    p, g = _as_fraction(pred), _as_fraction(gold)
+    if p is None or g is None:
+        return None
+    if p == g:
+        return True  # \\frac{2}{4} vs \\frac12, \\frac{6}{3} vs 2: one Rational
+    if abs(p - g) > 2 * Fraction(1, 10**rounding):
+        return False
+    return None
+
+
 def _fast_verdict(pred: str, gold: str, rounding: int) -> bool | None:
     """math-verify's verdict where it is certain from the numbers alone, else None (ask it)."""
     p, g = _as_number(pred), _as_number(gold)
     if p is None or g is None:
-        return None
+        return _fast_rational_verdict(pred, gold, rounding)
     if "." not in pred and "." not in gold:
         return p == g  # two sympy Integers: exact
     # A written decimal becomes a sympy Float of max(15, written digits) digits, and Floats of

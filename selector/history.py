@@ -38,6 +38,8 @@ def read_history(path: str | Path) -> tuple[dict[str, list[float]], str]:
         raise UserError(f"history file {path} is not UTF-8 text (byte {e.start}); expected the JSON {{id: [acc, ...]}} format") from None
     except json.JSONDecodeError as e:
         raise UserError(f"history file {path} is not valid JSON (line {e.lineno} column {e.colno}: {e.msg}); truncated or corrupt?") from None
+    except RecursionError:  # json recurses per nesting level: `[[[[...` is a traceback otherwise
+        raise UserError(f"history file {path} nests JSON too deeply; expected the JSON {{id: [acc, ...]}} format") from None
     if not isinstance(data, dict) or not data:
         raise UserError(f"history file {path} must be a non-empty JSON object {{example_id: [acc_epoch_1, ...]}}")
     history = {}

@@ -12,6 +12,7 @@ Example ids are strings everywhere (the authors' history JSON keys are strings).
 """
 
 import json
+import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,6 +145,8 @@ def _read_rows(path: Path) -> list[dict]:
                 rows = json.loads(text)
             except json.JSONDecodeError as e:
                 raise UserError(f"pool {path} is not valid JSON (line {e.lineno}: {e.msg})") from None
+            except RecursionError:  # json recurses per nesting level: `[[[[...` is a traceback otherwise
+                raise UserError(f"pool {path} nests JSON arrays or objects too deeply to be a pool") from None
             if not isinstance(rows, list):
                 raise UserError(f"pool {path} must hold a JSON list of objects, found {type(rows).__name__}")
         else:
@@ -154,6 +157,8 @@ def _read_rows(path: Path) -> list[dict]:
                         rows.append(json.loads(line))
                     except json.JSONDecodeError as e:
                         raise UserError(f"pool {path} line {lineno} is not valid JSON ({e.msg})") from None
+                    except RecursionError:
+                        raise UserError(f"pool {path} line {lineno} nests JSON too deeply to be a pool row") from None
         if not all(isinstance(r, dict) for r in rows):
             raise UserError(f"pool {path} must hold one JSON object per row")
         return rows
@@ -209,21 +214,33 @@ def _as_id(value, where: str) -> str:
         value = int(value)
     if not isinstance(value, (int, str)) or str(value).strip() == "":
         raise UserError(f"{where}: example id {value!r} must be a non-empty string or an integer")
-    return str(value)
+    return _unicode(str(value), "example id", where)
+
+
+def _unicode(text: str, what: str, where: str) -> str:
+    """The text itself, if it is valid Unicode. A JSON escape such as \\ud800 decodes to a lone
+    surrogate, which no UTF-8 writer (the store's Parquet files) nor tokenizer accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise UserError(f"{where}: {what} is not valid Unicode (a lone surrogate at character {e.start}); fix the file") from None
+    return text
 
 
 def _as_answer(value, where: str) -> str:
     if value is None or value is _MISSING:
         raise UserError(f"{where}: answer is missing (null)")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UserError(f"{where}: answer is missing ({value!r})")  # a float column's NaN is a null
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # AMC-style floats: 27.0 means 27
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return value[0]  # OlympiadBench-style final_answer lists: the first is the reference
+        return _unicode(value[0], "answer", where)  # OlympiadBench-style final_answer lists: the first is the reference
     if not isinstance(value, str):
         raise UserError(f"{where}: answer must be text or a number, found {type(value).__name__}")
-    return value
+    return _unicode(value, "answer", where)
 
 
 def _as_prompt(value, where: str) -> tuple:
@@ -233,6 +250,8 @@ def _as_prompt(value, where: str) -> tuple:
         messages = tuple({"role": str(m.get("role", "user")), "content": m["content"]} for m in value)
     else:
         raise UserError(f"{where}: prompt must be text or a non-empty list of chat messages with string 'content'")
+    for m in messages:
+        _unicode(m["content"], "prompt", where)
     size = sum(len(m["content"]) for m in messages)
     if size > MAX_PROMPT_CHARS:
         raise UserError(f"{where}: prompt is {size:,} characters (limit {MAX_PROMPT_CHARS:,}); check the prompt column")

@@ -124,7 +124,7 @@ CREATE OR REPLACE VIEW example_order AS
 SELECT run_id, example_id, CAST(min(first_seen) AS BIGINT) AS first_seen FROM history_import GROUP BY run_id, example_id
 UNION ALL BY NAME
 SELECT run_id, example_id,
-       row_number() OVER (PARTITION BY run_id ORDER BY min(step), min(batch_index), example_id) - 1 AS first_seen
+       row_number() OVER (PARTITION BY run_id ORDER BY min(step), arg_min(batch_index, step), example_id) - 1 AS first_seen
 FROM rollouts GROUP BY run_id, example_id;
 
 CREATE OR REPLACE VIEW sweeps AS SELECT * FROM read_parquet('{root}/sweeps/*/*.parquet', union_by_name = true);
@@ -265,7 +265,11 @@ class Store:
         if not meta.exists():
             if not create:
                 raise UserError(f"no store at {store.root} (nothing recorded yet); run `selector rank ...` first or pass --store DIR")
-            if store.root.exists() and any(p.name != ".DS_Store" for p in store.root.iterdir()):
+            # Entries a store's own creation makes (possibly by another process right now: the ranks of
+            # one `accelerate launch` all create a fresh --store at once): finishing it is safe,
+            # every write of _create is atomic and skips what exists.
+            own = set(TABLES) | {"views.sql", ".DS_Store"}
+            if store.root.exists() and any(p.name not in own and not p.name.endswith(".tmp") for p in store.root.iterdir()):
                 raise UserError(f"{store.root} is not empty and is not an rlvr-select store (no STORE.json); pass --store to a new or existing store directory")
             store._create()
         store._check_version()
@@ -364,8 +368,24 @@ class Store:
 
         con = duckdb.connect()
         root = str(self.root.resolve()).replace("'", "''")
-        con.execute(_VIEWS.format(root=root))
+        with self.read_errors():
+            con.execute(_VIEWS.format(root=root))
         return con
+
+    @contextmanager
+    def read_errors(self):
+        """A part file DuckDB cannot read (cut short by an interrupted copy, or not Parquet) is one
+        line naming it, not a traceback from every command."""
+        import duckdb
+
+        try:
+            yield
+        except (duckdb.IOException, duckdb.InvalidInputException) as e:
+            msg = str(e).splitlines()[0]
+            if "parquet" not in msg.lower():
+                raise
+            raise UserError(f"store {self.root} has an unreadable part file ({msg}); move that file out of the store "
+                            "(a copy cut short, or a file that is not Parquet)") from None
 
     def rows(self, sql: str, params: list | None = None) -> list[dict]:
         # One reader connection per Store, made on first use: creating the views reads the
@@ -373,9 +393,10 @@ class Store:
         # while a query on an open connection re-expands the globs and so still sees new parts.
         if getattr(self, "_reader", None) is None:
             self._reader = self.connect()
-        cur = self._reader.cursor().execute(sql, params or [])
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        with self.read_errors():
+            cur = self._reader.cursor().execute(sql, params or [])
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
 
     def run(self, run_id: str) -> dict | None:
         found = self.rows("SELECT * FROM run_status WHERE run_id = ?", [run_id])

@@ -165,6 +165,9 @@ def resolve(cfg: TrainConfig) -> dict:
             if not eq or key not in settable:
                 raise UserError(f"--set {item!r}: expected KEY=VALUE with KEY a GRPOConfig field or a preset key (e.g. top_k=50)")
             values[key] = _parse_value(raw.strip())
+    from trainer.reward import get_reward
+
+    get_reward(cfg.reward)  # an unknown name fails here, before a run is recorded (not at its first step)
     terms = {t.strip() for t in cfg.terms.split(",") if t.strip()}
     if not terms <= set(TERMS) or "pg" not in terms:
         raise UserError(f"--terms {cfg.terms!r}: a comma list of {', '.join(TERMS)} that includes pg")

@@ -163,8 +163,7 @@ def _run(cfg, values, path, store, pool, rows, example_ids, kind, run_id, attemp
     from datasets import Dataset
     from transformers import AutoTokenizer
     from transformers.trainer_callback import PrinterCallback, ProgressCallback as HFProgress
-    from transformers.trainer_utils import get_last_checkpoint
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOConfig
 
     from selector.grader import GRADER_VERSION, Grader
     from selector.store import code_version, host, now
@@ -220,8 +219,8 @@ def _run(cfg, values, path, store, pool, rows, example_ids, kind, run_id, attemp
     recorder = Recorder(writer, run_id, attempt, steps_per_epoch, values["num_generations"], GRADER_VERSION)
     progress = ProgressCallback(recorder, f"{kind} {run_id}")
     try:
-        trainer = GRPOTrainer(model=path, reward_funcs=[RecordingReward(cfg.reward, grader, recorder)], args=args,
-                              train_dataset=Dataset.from_list(rows), processing_class=tokenizer, peft_config=peft_config)
+        trainer = _trainer_class()(model=path, reward_funcs=[RecordingReward(cfg.reward, grader, recorder)], args=args,
+                                   train_dataset=Dataset.from_list(rows), processing_class=tokenizer, peft_config=peft_config)
         recorder.accelerator = trainer.accelerator
         for cb in (PrinterCallback, HFProgress):
             trainer.remove_callback(cb)
@@ -232,7 +231,7 @@ def _run(cfg, values, path, store, pool, rows, example_ids, kind, run_id, attemp
         trainer.add_callback(progress)
         for cb in callbacks:
             trainer.add_callback(cb)
-        last = get_last_checkpoint(str(output_dir)) if (cfg.resume and output_dir.is_dir()) else None
+        last = last_complete_checkpoint(output_dir) if cfg.resume else None
         trainer.train(resume_from_checkpoint=last)
     except BaseException as e:
         recorder.flush()
@@ -247,6 +246,60 @@ def _run(cfg, values, path, store, pool, rows, example_ids, kind, run_id, attemp
         writer.append("run_events", [{"run_id": run_id, "event_time": now(), "status": "finished", "detail": f"{max(0, trainer.state.global_step)} steps"}])
         writer.flush()
     return run_id
+
+
+def last_complete_checkpoint(output_dir) -> str | None:
+    """The newest checkpoint-N directory that was saved completely, or None.
+
+    The Trainer writes a checkpoint in place and its trainer_state.json last, so a run killed while
+    saving leaves a newer checkpoint without one (or with half of one). transformers'
+    get_last_checkpoint would pick it, and resuming from it fails every time; the one before it
+    is whole (save_total_limit only removes old checkpoints after a new one is complete)."""
+    from pathlib import Path
+
+    found = []
+    for d in Path(output_dir).glob("checkpoint-*"):
+        step = d.name.removeprefix("checkpoint-")
+        if not (d.is_dir() and step.isdigit()):
+            continue
+        try:
+            json.loads((d / "trainer_state.json").read_text())
+        except (OSError, ValueError):  # absent or cut short: this save did not finish
+            continue
+        found.append((int(step), str(d)))
+    return max(found)[1] if found else None
+
+
+def _trainer_class():
+    """TRL's GRPOTrainer with one hook changed: its sampler follows the epoch on resume.
+
+    TRL's RepeatSampler draws one permutation of the dataset per pass from a generator seeded once,
+    when the trainer is made. A run resumed in epoch e therefore replays the FIRST pass's order and
+    the Trainer skips the batches already trained in it: that epoch repeats some examples and
+    misses others, which breaks "an epoch is one pass over the pool" that every history score
+    relies on. The Trainer calls set_epoch(e) at the start of every epoch (resumed or not); here it
+    puts the generator where an uninterrupted run has it, after e permutations, so a resumed run
+    sees exactly the batches the uninterrupted run would have (and an uninterrupted run is unchanged).
+    """
+    import torch
+    from trl import GRPOTrainer
+    from trl.trainer.utils import RepeatSampler
+
+    class EpochRepeatSampler(RepeatSampler):
+        def set_epoch(self, epoch: int) -> None:
+            if self.shuffle and self.seed is not None:
+                self.generator.manual_seed(self.seed)
+                for _ in range(epoch):
+                    torch.randperm(self.num_samples, generator=self.generator)
+
+    class Trainer(GRPOTrainer):
+        def _get_train_sampler(self, dataset=None):
+            sampler = super()._get_train_sampler(dataset)
+            if type(sampler) is RepeatSampler:  # any other sampler is left as TRL made it
+                sampler.__class__ = EpochRepeatSampler
+            return sampler
+
+    return Trainer
 
 
 def _has_cuda() -> bool:
