@@ -63,8 +63,8 @@ def default_training_run(store, sweep: str | None = None) -> str | None:
 def _score_history(store, run_id):
     from selector import score
 
-    ids, accs, epochs = store.history(run_id)
-    return score.History.from_lists(ids, accs, epochs) if ids else None
+    ids, example, epoch, acc = store.history_arrays(run_id)
+    return score.History(ids, example, epoch, acc) if ids else None
 
 
 def ranking(store, run_id: str, name: str = "variance", n_bootstrap: int = 200, seed: int = 0) -> list[dict] | None:

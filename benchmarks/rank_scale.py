@@ -8,8 +8,8 @@
 steps per epoch (the loader drops the last partial batch, so each epoch 57 examples sit out) and
 50 epochs: 460,800 rollout rows, 44 to 57 appearances per example as in the authors' file. Nx has
 N times the examples (20x: 24,180 examples, 9.6 M rows). Each store holds one run whose rows are
-laid out as the trainer writes them (one Parquet part of 1,024 rows per step under
-rollouts/<run>/, the store's schema); they are generated with pyarrow directly, which is faster
+laid out as the trainer writes them (one Parquet part per trainer.recorder.FLUSH_EVERY steps of
+1,024 rows under rollouts/<run>/, the store's schema); they are generated with pyarrow directly, which is faster
 than building row dicts and gives the same files. Completions are short strings: the ranking reads
 no text column, and Parquet reads only the columns a query needs.
 
@@ -35,6 +35,7 @@ import numpy as np
 
 from selector import score
 from selector.store import Store
+from trainer.recorder import FLUSH_EVERY
 
 EXAMPLES, PROMPTS, ROLLOUTS, EPOCHS = 1209, 128, 8, 50
 RUN = "history-bench-s0-0123456789"
@@ -57,7 +58,7 @@ def build(root: Path, scale: int, seed: int = 0) -> int:
     steps_per_epoch = n_ex // PROMPTS
     folder = root / "rollouts" / RUN
     folder.mkdir(parents=True)
-    step, rows = 0, 0
+    step, rows, pending = 0, 0, []
     for epoch in range(1, EPOCHS + 1):
         order = rng.permutation(n_ex)
         p_epoch = 1 / (1 + np.exp(-(start + speed * epoch)))
@@ -77,8 +78,13 @@ def build(root: Path, scale: int, seed: int = 0) -> int:
                 "formatted": pa.array(np.ones(n, bool)), "completion_tokens": pa.array(np.full(n, 300, np.int32)),
                 "grader_version": pa.array(["g1+math-verify-0.9.0"] * n),
             }
-            pq.write_table(pa.table(cols, schema=schema), folder / f"{step:08d}.parquet", compression="zstd")
+            pending.append(pa.table(cols, schema=schema))
             rows += n
+            if step % FLUSH_EVERY == 0:  # one part per FLUSH_EVERY steps, as the recorder writes them
+                pq.write_table(pa.concat_tables(pending), folder / f"{step:08d}.parquet", compression="zstd")
+                pending = []
+    if pending:
+        pq.write_table(pa.concat_tables(pending), folder / f"{step:08d}.parquet", compression="zstd")
     return rows
 
 
@@ -96,14 +102,13 @@ def time_baseline(root: Path) -> float:
 def time_rank(root: Path, n_bootstrap: int) -> tuple[float, list]:
     started = time.perf_counter()
     store = Store.open(root)
-    ids, accs, epochs = store.history(RUN)
-    ranked = score.rank(score.History.from_lists(ids, accs, epochs), "variance", n_bootstrap=n_bootstrap)
+    ranked = score.rank(score.History(*store.history_arrays(RUN)), "variance", n_bootstrap=n_bootstrap)
     return time.perf_counter() - started, ranked
 
 
 def time_history_only(root: Path) -> float:
     started = time.perf_counter()
-    Store.open(root).history(RUN)
+    Store.open(root).history_arrays(RUN)
     return time.perf_counter() - started
 
 

@@ -97,10 +97,10 @@ def main(cfg: RankConfig) -> list[dict]:
         run_id, new = import_history(store, pool, cfg.history, parsed, digest, cfg.rollouts_per_entry)
         print(f"{'imported' if new else 'already in the store:'} {cfg.history} as run {run_id}", file=sys.stderr)
 
-    ids, accs, epochs = store.history(run_id)
+    ids, example, epoch, acc = store.history_arrays(run_id)
     if not ids:
         raise UserError(f"run {run_id} recorded no rollouts yet; nothing to rank")
-    history = score.History.from_lists(ids, accs, epochs)
+    history = score.History(ids, example, epoch, acc)
     rankings = {}
     for name in names:
         ranked = score.rank(history, name, cfg.bootstrap, cfg.seed)

@@ -183,3 +183,13 @@ def test_select_rank_pool_toy_runs_end_to_end(tmp_path, capsys):
     got = store.rows("SELECT count(*) AS n, count(DISTINCT step) AS steps FROM rollouts")[0]
     assert got == {"n": 6 * 16 * 8, "steps": 6}
     assert store.rows("SELECT count(DISTINCT example_id) AS n FROM scores WHERE score = 'variance'")[0]["n"] == 6 * 16
+
+
+def test_rollouts_are_flushed_at_every_checkpoint_and_at_the_end(tmp_path, pool12, tiny_model):
+    # save_steps=2 over 5 steps: parts after steps 2 and 4 (each before its checkpoint, so a kill
+    # loses only steps a resume redoes) and at the end; no part per step (FLUSH_EVERY is 20).
+    run_id = train(_cfg(tmp_path, pool12, tiny_model, max_steps=5, eval_steps=0, set="save_steps=2"))
+    store = Store.open(tmp_path / "store")
+    parts = store.rows("SELECT filename, min(step) AS first, max(step) AS last, count(*) AS n FROM read_parquet(?, filename = true) "
+                       "GROUP BY filename ORDER BY first", [str(tmp_path / "store" / "rollouts" / run_id / "*.parquet")])
+    assert [(p["first"], p["last"], p["n"]) for p in parts] == [(1, 2, 32), (3, 4, 32), (5, 5, 16)]
