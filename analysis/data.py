@@ -67,15 +67,16 @@ def _score_history(store, run_id):
     return score.History(ids, example, epoch, acc) if ids else None
 
 
-def ranking(store, run_id: str, name: str = "variance", n_bootstrap: int = 200, seed: int = 0) -> list[dict] | None:
+def ranking(store, run_id: str, name: str = "variance", n_bootstrap: int = 200, seed: int = 0, history=None) -> list[dict] | None:
     """The run's latest stored ranking by `name` (what pi names mean in this store); if none is
-    stored, the ranking computed now by selector/score.py, with a bootstrap rank interval."""
+    stored, the ranking computed now by selector/score.py, with a bootstrap rank interval.
+    `history`: the run's score.History, if the caller has read it already."""
     from selector import score
 
     got = store.rows("SELECT ranking_id FROM scores WHERE run_id = ? AND score = ? LIMIT 1", [run_id, name])
     if got:
         return store.ranking(got[0]["ranking_id"])
-    h = _score_history(store, run_id)
+    h = history if history is not None else _score_history(store, run_id)
     if h is None:
         return None
     return [{"rank": r.rank, "example_id": r.example_id, "value": r.value, "ci_low": r.ci_low, "ci_high": r.ci_high}
@@ -90,17 +91,16 @@ def history(store, run_id: str, score_name: str = "variance") -> dict | None:
     example did not appear in that epoch)."""
     import numpy as np
 
-    ids, accs, epochs = store.history(run_id)
-    ranked = ranking(store, run_id, score_name)
-    if not ids or not ranked:
+    h = _score_history(store, run_id)
+    ranked = ranking(store, run_id, score_name, history=h) if h is not None else None
+    if not ranked:
         return None
     run = run_info(store, run_id)
-    n_epochs = max(max(e) for e in epochs if e)
-    row = {x: i for i, x in enumerate(ids)}
+    n_epochs = int(h.epoch.max())
+    row_of = {x: k for k, x in enumerate(r["example_id"] for r in ranked)}  # history order -> ranked row
+    rows = np.array([row_of[x] for x in h.ids])[h.example]
     acc = np.full((len(ranked), n_epochs), np.nan)
-    for k, r in enumerate(ranked):
-        i = row[r["example_id"]]
-        acc[k, np.asarray(epochs[i]) - 1] = accs[i]
+    acc[rows, h.epoch - 1] = h.acc
     return {"run_id": run_id, "kind": run["kind"], "pool": run["pool"], "score": score_name,
             "ids": [r["example_id"] for r in ranked], "ranks": np.array([r["rank"] for r in ranked]),
             "values": np.array([r["value"] for r in ranked], dtype=float),
