@@ -194,10 +194,6 @@ def behaviour(store, run_id: str) -> dict | None:
             "eval_completions": [r["completions"] for r in test]}
 
 
-def latest_sweep(store) -> str | None:
-    return store.latest_sweep()
-
-
 def sweep_table(store, sweep: str) -> dict | None:
     """The sweep in the paper's table form (store views sweep_summary and sweep_base). None if
     the store has no such sweep."""

@@ -47,7 +47,7 @@ def choose(store, run: str | None = None, sweep: str | None = None, history_run:
     if sweep is not None and not store.sweep_plan(sweep):
         known = ", ".join(r["sweep"] for r in store.rows("SELECT DISTINCT sweep FROM sweeps ORDER BY sweep")) or "none"
         raise UserError(f"no sweep {sweep!r} in store {store.root} (sweeps: {known})")
-    sweep = sweep or data.latest_sweep(store)
+    sweep = sweep or store.latest_sweep()
     training_run, pool = None, None
     if run is not None:
         info = data.run_info(store, run)

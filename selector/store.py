@@ -256,6 +256,7 @@ class Store:
 
     def __init__(self, root: Path):
         self.root = Path(root)
+        self._reader = None  # the DuckDB connection of rows() and history_arrays(), made on first use
 
     # --- opening -------------------------------------------------------------------------
     @classmethod
@@ -391,7 +392,7 @@ class Store:
         # One reader connection per Store, made on first use: creating the views reads the
         # metadata of every part file (a second or more on a store with thousands of parts),
         # while a query on an open connection re-expands the globs and so still sees new parts.
-        if getattr(self, "_reader", None) is None:
+        if self._reader is None:
             self._reader = self.connect()
         return self._reader.cursor()
 
