@@ -22,8 +22,12 @@ is not symmetric). Around it sits a thin layer:
   exactly when math-verify says gold == gold. That holds even for golds it can only keep as
   strings (e.g. `np.arcsin(10/13)`), which it then compares as normalised strings.
 
+Inside math-verify, selector/verify_speedup.py skips work (ANTLR's SLL-first parse, a numeric
+witness before simplify) on the fast path only; `_grade_slow` is plain math-verify.
+
 `grade` runs in-process: math-verify's own 5 s signal alarms guard it, in the main thread only.
-`Grader` grades in spawned worker processes with a hard per-item deadline. A worker that overruns
+`Grader` settles what needs no math-verify in the calling process and sends each distinct question
+left to spawned worker processes, with a hard deadline per question. A worker that overruns
 (e.g. `9^{9^{9^{9}}}` spends minutes in C big-int code that no signal interrupts) is killed and
 replaced, and its item scores 0 with timed_out=True.
 """
@@ -42,6 +46,8 @@ from fractions import Fraction
 from functools import lru_cache
 from importlib.metadata import version
 from multiprocessing.connection import wait
+
+from selector import verify_speedup
 
 
 # Bump the "g" number whenever any verdict can change; math-verify's version is part of it.
@@ -158,7 +164,7 @@ def check_gold(gold: str, *, parse: bool = True) -> str | None:
     norm_gold = _normalize(gold)
     problem = _gold_problem(gold, norm_gold)
     if problem is None and parse and _as_number(norm_gold) is None:  # plain numbers always parse
-        if not _parse_gold(norm_gold, _mv_timeout()):
+        if not _parse_gold(norm_gold, _mv_timeout(), fast=True):
             problem = "unparseable"  # math-verify extracts nothing, so no answer can match it
     return problem
 
@@ -249,13 +255,17 @@ def _boxed_parse(s: str, configs: list, timeout: int | None) -> list:
 
 
 @lru_cache(maxsize=1024)
-def _parse_gold(norm_gold: str, timeout: int | None) -> list:
+def _parse_gold(norm_gold: str, timeout: int | None, fast: bool = False) -> list:
     from math_verify import LatexExtractionConfig
 
-    return _boxed_parse(norm_gold, [LatexExtractionConfig()], timeout)
+    if not fast:
+        return _boxed_parse(norm_gold, [LatexExtractionConfig()], timeout)
+    with verify_speedup.enabled():
+        return _boxed_parse(norm_gold, [LatexExtractionConfig()], timeout)
 
 
 def _math_verify(pred: str, norm_gold: str, rounding: int, timeout: int | None) -> bool:
+    """Plain math-verify: the reference."""
     from math_verify import ExprExtractionConfig, LatexExtractionConfig, verify
 
     pred_parsed = _boxed_parse(pred, [LatexExtractionConfig(), ExprExtractionConfig()], timeout)
@@ -263,7 +273,26 @@ def _math_verify(pred: str, norm_gold: str, rounding: int, timeout: int | None) 
     return verify(gold_parsed, pred_parsed, float_rounding=rounding, timeout_seconds=timeout)
 
 
-_math_verify_memo = lru_cache(maxsize=8192)(_math_verify)
+@lru_cache(maxsize=4096)
+def _parse_pred_fast(pred: str, timeout: int | None) -> list:
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig
+
+    with verify_speedup.enabled():
+        return _boxed_parse(pred, [LatexExtractionConfig(), ExprExtractionConfig()], timeout)
+
+
+def _math_verify_fast(pred: str, norm_gold: str, rounding: int, timeout: int | None) -> bool:
+    """The same verdict with verify_speedup's shortcuts inside math-verify (they only skip work),
+    both parses cached (sympy expressions are immutable; an answer recurs across golds)."""
+    from math_verify import verify
+
+    gold_parsed = _parse_gold(norm_gold, timeout, fast=True)
+    pred_parsed = _parse_pred_fast(pred, timeout) if len(pred) < 2000 else _parse_pred_fast.__wrapped__(pred, timeout)
+    with verify_speedup.enabled():
+        return verify(gold_parsed, pred_parsed, float_rounding=rounding, timeout_seconds=timeout)
+
+
+_math_verify_memo = lru_cache(maxsize=8192)(_math_verify_fast)
 
 
 def _check_types(completion, gold) -> None:
@@ -274,10 +303,18 @@ def _check_types(completion, gold) -> None:
         )
 
 
-def _grade(
-    completion: str, gold: str, fallback: bool, fast: bool = True, on_extracted=None
-) -> Grade:
-    """The verdict. fast=False is the reference: math-verify on every item, no memo.
+@dataclass(frozen=True)
+class _Question:
+    """What is left for math-verify once extraction, normalisation and the fast path are done."""
+
+    pred: str
+    norm_gold: str
+    rounding: int
+    extracted: str
+
+
+def _prepare(completion: str, gold: str, fallback: bool, fast: bool = True, on_extracted=None):
+    """Everything before math-verify: the Grade when that settles it, else the _Question.
 
     on_extracted(extracted) runs as soon as an answer is found: Grader's workers report it
     then, so an item killed at its deadline still says what was extracted.
@@ -295,10 +332,24 @@ def _grade(
         return Grade(False, True, extracted)  # an empty box, or a gold nothing can match
     rounding = _float_rounding(norm_gold)
     verdict = _fast_verdict(pred, norm_gold, rounding) if fast else None
-    if verdict is None:
-        check = _math_verify_memo if fast and len(pred) < 2000 else _math_verify
-        verdict = check(pred, norm_gold, rounding, _mv_timeout())
-    return Grade(bool(verdict), True, extracted)
+    if verdict is not None:
+        return Grade(verdict, True, extracted)
+    return _Question(pred, norm_gold, rounding, extracted)
+
+
+def _ask_math_verify(q: _Question, fast: bool = True) -> bool:
+    if not fast:
+        return _math_verify(q.pred, q.norm_gold, q.rounding, _mv_timeout())
+    check = _math_verify_memo if len(q.pred) < 2000 else _math_verify_fast  # a huge answer: no memo
+    return bool(check(q.pred, q.norm_gold, q.rounding, _mv_timeout()))
+
+
+def _grade(completion: str, gold: str, fallback: bool, fast: bool = True, on_extracted=None) -> Grade:
+    """The verdict. fast=False is the reference: math-verify on every item, no memo, no speed-ups."""
+    q = _prepare(completion, gold, fallback, fast, on_extracted)
+    if isinstance(q, Grade):
+        return q
+    return Grade(_ask_math_verify(q, fast), True, q.extracted)
 
 
 def _grade_slow(completion: str, gold: str, fallback: bool = False) -> Grade:
@@ -316,23 +367,41 @@ def grade(completion: str, gold: str, *, fallback: bool = False) -> Grade:
 
 # --------------------------------------------------------------------------- worker processes
 
+# The parent settles an item itself (extraction, normalisation, fast path: linear-time string
+# work, no math-verify) only when its completion is at most this long; longer text goes to a
+# worker whole, under the deadline, like every question for math-verify.
+PARENT_MAX_CHARS = 100_000
+
 
 def _worker_main(conn, fallback: bool) -> None:
-    """A Grader worker: grade (index, completion, gold) items until it receives None."""
+    """A Grader worker: answer ("grade", completion, gold) and ("ask", _Question) jobs until None."""
     global _IN_WORKER
     _IN_WORKER = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     logging.getLogger("math_verify").setLevel(logging.ERROR)  # "timeout disabled": on purpose
-    _grade_slow("\\boxed{1}", "1")  # load sympy and the ANTLR parser before taking work
+    _grade("\\boxed{x^2}", "x^{2}", fallback)  # load sympy and the parser before taking work
     conn.send(("ready",))
-    while (item := conn.recv()) is not None:
-        i, completion, gold = item
-        g = _grade(completion, gold, fallback, on_extracted=lambda e: conn.send(("x", i, e)))
-        conn.send(("g", i, g.correct, g.formatted))  # the parent has the extraction already
+    while (job := conn.recv()) is not None:
+        if job[0] == "ask":
+            conn.send(("g", _ask_math_verify(job[1]), True))
+            continue
+        g = _grade(job[1], job[2], fallback, on_extracted=lambda e: conn.send(("x", e)))
+        conn.send(("g", g.correct, g.formatted))  # the parent has the extraction already
+
+
+@dataclass
+class _Job:
+    """Work for one worker: a whole item ("grade"), or one math-verify question ("ask") that
+    answers every item of the batch sharing it (an RL group often repeats an answer)."""
+
+    message: tuple
+    items: list[int]
+    extracted: list  # per item: the extraction, known up front for "ask" jobs
+    gold: str | None = None  # for "ask" jobs: the normalised gold, to keep its parse warm in one worker
 
 
 class _Worker:
-    """One spawned process, the item it is grading, and what it has reported about it."""
+    """One spawned process, the job it is on, and what it has reported about it."""
 
     def __init__(self, ctx, fallback: bool):
         self.conn, child = ctx.Pipe()
@@ -340,9 +409,8 @@ class _Worker:
         self.proc.start()
         child.close()
         self.ready = False
-        self.item: int | None = None
+        self.job: _Job | None = None
         self.sent_at = 0.0
-        self.extracted: str | None = None  # reported as soon as the worker finds it
 
     def stop(self, kill: bool) -> None:
         if not kill:
@@ -365,13 +433,18 @@ def _stop_all(pool: list[_Worker]) -> None:
 class Grader:
     """Batch grading in worker processes with a hard per-item deadline.
 
+    The parent does the cheap part of `grade` itself (extraction, normalisation, the fast path)
+    and sends workers only what needs math-verify, each distinct (answer, gold) question once per
+    batch, the questions about one gold to one worker where it can (its parse is cached there).
+    Verdicts are `grade`'s, item for item.
+
     Workers start lazily with "spawn" (safe once torch/CUDA live in the parent; the usual spawn
     rule applies: a script must call this under `if __name__ == "__main__":`) and are reused
-    across calls. An item past timeout_s has its worker killed and replaced, scores 0 with
-    timed_out=True and counts in `timeouts`; so does an item whose worker dies (a C-level crash):
-    either way no verdict came in time. workers=0 grades in-process with `grade`, without a hard
-    deadline (trusted inputs only). Small batches never go in-process silently: the deadline is
-    the point of this class, and warm workers cost ~0.1 ms per item.
+    across calls. A job past timeout_s has its worker killed and replaced, and its items score 0
+    with timed_out=True and count in `timeouts`; so do the items of a job whose worker dies (a
+    C-level crash): either way no verdict came in time. workers=0 grades in-process with `grade`,
+    without a hard deadline (trusted inputs only). Small batches never go in-process silently:
+    the deadline is the point of this class.
     """
 
     def __init__(self, workers: int | None = None, timeout_s: float = 5.0, fallback: bool = False):
@@ -385,6 +458,7 @@ class Grader:
         self.startup_s = 120.0  # a fresh worker imports sympy and math-verify: seconds, not minutes
         self._ctx = mp.get_context("spawn")
         self._pool: list[_Worker] = []
+        self._owner: dict[str, int] = {}  # normalised gold -> the pool slot that has parsed it
         self._finalizer = weakref.finalize(self, _stop_all, self._pool)
 
     def grade_many(self, completions: list[str], golds: list[str]) -> list[Grade]:
@@ -397,27 +471,54 @@ class Grader:
             raise ValueError("this Grader is closed")
         if self.workers == 0:
             return [grade(c, g, fallback=self.fallback) for c, g in zip(completions, golds)]
-        while len(self._pool) < min(self.workers, len(completions)):
-            self._pool.append(_Worker(self._ctx, self.fallback))
         results: list[Grade | None] = [None] * len(completions)
-        todo = list(range(len(completions)))[::-1]  # popped from the end: input order
-        while todo or any(w.item is not None for w in self._pool):
-            for w in self._pool:
-                if w.ready and w.item is None and todo:
-                    self._send(w, todo.pop(), completions, golds, results)
+        jobs = self._plan(completions, golds, results)
+        while len(self._pool) < min(self.workers, len(jobs)):
+            self._pool.append(_Worker(self._ctx, self.fallback))
+        while jobs or any(w.job is not None for w in self._pool):
+            for slot, w in enumerate(self._pool):
+                if w.ready and w.job is None and jobs:
+                    self._send(w, self._next_job(slot, jobs), results)
             self._poll(results)
         return results  # type: ignore[return-value]
 
-    def _send(self, w: _Worker, i: int, completions, golds, results) -> None:
-        w.item, w.sent_at, w.extracted = i, time.monotonic(), None
+    def _plan(self, completions, golds, results) -> list[_Job]:
+        """Settle what the parent can; one job per item left or per distinct question, in order."""
+        jobs: list[_Job] = []
+        asked: dict[tuple[str, str], _Job] = {}
+        for i, (completion, gold) in enumerate(zip(completions, golds)):
+            got = _prepare(completion, gold, fallback=False) if len(completion) <= PARENT_MAX_CHARS else None
+            if got is None or (self.fallback and isinstance(got, Grade) and not got.formatted):
+                jobs.append(_Job(("grade", completion, gold), [i], [None]))  # long text, or the fallback's regexes
+            elif isinstance(got, Grade):
+                results[i] = got
+            elif (job := asked.get((got.pred, got.norm_gold))) is not None:
+                job.items.append(i)
+                job.extracted.append(got.extracted)
+            else:
+                job = asked[got.pred, got.norm_gold] = _Job(("ask", got), [i], [got.extracted], got.norm_gold)
+                jobs.append(job)
+        return jobs[::-1]  # popped from the end: input order
+
+    def _next_job(self, slot: int, jobs: list[_Job]) -> _Job:
+        """The next job in order, preferring (among the next 64) one whose gold this slot owns or
+        no slot does yet, so each gold is parsed in one worker."""
+        for k in range(len(jobs) - 1, max(-1, len(jobs) - 65), -1):
+            gold = jobs[k].gold
+            if gold is None or self._owner.setdefault(gold, slot) == slot:
+                return jobs.pop(k)
+        return jobs.pop()
+
+    def _send(self, w: _Worker, job: _Job, results) -> None:
+        w.job, w.sent_at = job, time.monotonic()
         try:
-            w.conn.send((i, completions[i], golds[i]))
+            w.conn.send(job.message)
         except (BrokenPipeError, OSError):
             self._lost(w, results)
 
     def _poll(self, results: list) -> None:
         """Wait for the next message or deadline, then handle whatever is due."""
-        busy = [w for w in self._pool if w.item is not None]
+        busy = [w for w in self._pool if w.job is not None]
         starting = [w for w in self._pool if not w.ready]
         now = time.monotonic()
         wait_s = min((w.sent_at + self.timeout_s - now for w in busy), default=self.startup_s)
@@ -427,13 +528,13 @@ class Grader:
                 self._receive(w, results)
         now = time.monotonic()
         for w in list(self._pool):
-            if w.item is not None and now - w.sent_at > self.timeout_s:
+            if w.job is not None and now - w.sent_at > self.timeout_s:
                 self._lost(w, results)
         if not busy and starting and not ready:
             raise RuntimeError(f"grader workers did not start within {self.startup_s:.0f} s")
 
     def _receive(self, w: _Worker, results: list) -> None:
-        """Handle every message the worker has sent (an item's "x" and "g" often come together)."""
+        """Handle every message the worker has sent (a job's "x" and "g" often come together)."""
         while True:
             try:
                 msg = w.conn.recv()
@@ -446,21 +547,25 @@ class Grader:
             if msg[0] == "ready":
                 w.ready = True
             elif msg[0] == "x":
-                w.extracted = msg[2]
+                w.job.extracted[0] = msg[1]
             else:
-                _, i, correct, formatted = msg
-                results[i] = Grade(correct, formatted, w.extracted)
-                w.item = None
+                _, correct, formatted = msg
+                for i, extracted in zip(w.job.items, w.job.extracted):
+                    results[i] = Grade(correct, formatted, extracted)
+                w.job = None
             if not w.conn.poll():
                 return
 
     def _lost(self, w: _Worker, results: list) -> None:
-        """No verdict in time (hung or dead worker): score the item 0 and replace the worker."""
-        if w.item is not None:
-            results[w.item] = Grade(False, w.extracted is not None, w.extracted, timed_out=True)
-            self.timeouts += 1
+        """No verdict in time (hung or dead worker): score the job's items 0, replace the worker."""
+        if w.job is not None:
+            for i, extracted in zip(w.job.items, w.job.extracted):
+                results[i] = Grade(False, extracted is not None, extracted, timed_out=True)
+            self.timeouts += len(w.job.items)
         w.stop(kill=True)
-        self._pool[self._pool.index(w)] = _Worker(self._ctx, self.fallback)
+        slot = self._pool.index(w)
+        self._pool[slot] = _Worker(self._ctx, self.fallback)
+        self._owner = {gold: s for gold, s in self._owner.items() if s != slot}  # its parses are gone
 
     def close(self) -> None:
         self._finalizer()

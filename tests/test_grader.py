@@ -157,6 +157,44 @@ def test_pathological_inputs_time_out_and_workers_are_replaced():
         assert grader.grade_many(["\\boxed{5}"], ["5"])[0].correct  # and the pool is reusable
 
 
+def test_parent_settles_what_needs_no_math_verify():
+    # Numbers, fractions, missing boxes and bad golds never reach a worker: none is started.
+    with Grader(workers=2) as g:
+        items = [("\\boxed{5}", "5"), ("\\boxed{\\frac{1}{2}}", "\\frac{2}{4}"), ("no box", "5"), ("\\boxed{3}", "")]
+        got = g.grade_many([c for c, _ in items], [gold for _, gold in items])
+        assert got == [grade(c, gold) for c, gold in items]
+        assert g._pool == []
+
+
+def test_one_question_per_distinct_answer_and_gold():
+    completions = ["\\boxed{x^2+1}", "so \\boxed{x^2 + 1}.", "\\boxed{1+x^2}", "\\boxed{x^2+1}", "\\boxed{7}"]
+    golds = ["x^2+1", "x^2+1", "x^2+1", "x^{2}+1", "x^2+1"]
+    grader = Grader(workers=1)
+    results = [None] * len(completions)
+    jobs = grader._plan(completions, golds, results)
+    # The first two are one question (the same answer once normalised, the same gold); the rest differ.
+    assert [j.items for j in jobs[::-1]] == [[0, 1], [2], [3], [4]]
+    with grader:
+        got = grader.grade_many(completions, golds)
+    assert got == [grade(c, g) for c, g in zip(completions, golds)]
+    assert [g.extracted for g in got] == ["x^2+1", "x^2 + 1", "1+x^2", "x^2+1", "7"]  # each item's own
+
+
+def test_a_timed_out_question_times_out_every_item_sharing_it():
+    tower = "\\boxed{9^{9^{9^{9}}}}"
+    with Grader(workers=1, timeout_s=1.0) as g:
+        got = g.grade_many([tower, "\\boxed{5}", "again: " + tower], ["5", "5", "5"])
+        assert [(x.correct, x.timed_out) for x in got] == [(False, True), (True, False), (False, True)]
+        assert got[2].extracted == "9^{9^{9^{9}}}" and g.timeouts == 2
+
+
+def test_fallback_items_are_graded_in_workers_like_grade():
+    rows = [r for r in FALLBACK if r[3]]
+    with Grader(workers=1, fallback=True) as g:
+        got = g.grade_many([r[1] for r in rows], [r[2] for r in rows])
+    assert got == [grade(r[1], r[2], fallback=True) for r in rows]
+
+
 # --------------------------------------------------------------------------- real benchmarks
 
 BENCHMARKS = ["math500", "minerva_math", "olympiadbench", "aime24", "aime25", "amc23"]
