@@ -116,7 +116,7 @@ def _evaluate(cfg, store, run_id, path, todo, new, key, grader_version, version,
         writer.flush()
         print(f"{name}: accuracy {100 * acc:.1f}% over {len(samples)} samples", file=sys.stderr)
 
-    grader = Grader(timeout_s=5.0)
+    grader = Grader(timeout_s=5.0).start()  # workers load sympy while the model loads
     try:
         evaluate_model(path, todo, cfg.backend, cfg.seed, grader, record, cfg.batch_size)
     except BaseException as e:

@@ -461,6 +461,15 @@ class Grader:
         self._owner: dict[str, int] = {}  # normalised gold -> the pool slot that has parsed it
         self._finalizer = weakref.finalize(self, _stop_all, self._pool)
 
+    def start(self) -> "Grader":
+        """Spawn the workers now (they load sympy in the background) rather than at the first
+        question: a training run calls this before loading its model, so no step pays for it."""
+        if not self._finalizer.alive:
+            raise ValueError("this Grader is closed")
+        while len(self._pool) < self.workers:
+            self._pool.append(_Worker(self._ctx, self.fallback))
+        return self
+
     def grade_many(self, completions: list[str], golds: list[str]) -> list[Grade]:
         """Grades in input order."""
         if len(completions) != len(golds):
@@ -503,6 +512,8 @@ class Grader:
     def _next_job(self, slot: int, jobs: list[_Job]) -> _Job:
         """The next job in order, preferring (among the next 64) one whose gold this slot owns or
         no slot does yet, so each gold is parsed in one worker."""
+        if len(self._owner) > 100_000:
+            self._owner.clear()  # a long-lived Grader over endless distinct golds: forget, stay small
         for k in range(len(jobs) - 1, max(-1, len(jobs) - 65), -1):
             gold = jobs[k].gold
             if gold is None or self._owner.setdefault(gold, slot) == slot:

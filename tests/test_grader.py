@@ -166,6 +166,15 @@ def test_parent_settles_what_needs_no_math_verify():
         assert g._pool == []
 
 
+def test_start_spawns_the_workers_up_front():
+    with Grader(workers=2).start() as g:
+        assert len(g._pool) == 2
+        assert g.grade_many(["\\boxed{x^2}", "\\boxed{y}"], ["x^{2}", "x"]) == [grade("\\boxed{x^2}", "x^{2}"), grade("\\boxed{y}", "x")]
+        assert len(g._pool) == 2
+    with pytest.raises(ValueError, match="closed"):
+        g.start()
+
+
 def test_one_question_per_distinct_answer_and_gold():
     completions = ["\\boxed{x^2+1}", "so \\boxed{x^2 + 1}.", "\\boxed{1+x^2}", "\\boxed{x^2+1}", "\\boxed{7}"]
     golds = ["x^2+1", "x^2+1", "x^2+1", "x^{2}+1", "x^2+1"]

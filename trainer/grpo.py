@@ -215,7 +215,7 @@ def _run(cfg, values, path, store, pool, rows, example_ids, kind, run_id, attemp
 
         peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=2 * cfg.lora_r, target_modules="all-linear", task_type="CAUSAL_LM")
 
-    grader = Grader(timeout_s=5.0)
+    grader = Grader(timeout_s=5.0).start()  # workers load sympy while the model loads
     recorder = Recorder(writer, run_id, attempt, steps_per_epoch, values["num_generations"], GRADER_VERSION)
     progress = ProgressCallback(recorder, f"{kind} {run_id}")
     try:
