@@ -11,7 +11,8 @@ import sys
 
 import pytest
 
-from selector.cli import run
+from cli_harness import cli
+
 
 POOL = [{"id": i, "prompt": f"What is {i}+{i}?", "answer": str(2 * i)} for i in range(6)]
 HISTORY = {str(i): [0.0, i / 8, min(1.0, i / 4)] for i in (3, 1, 4, 0, 5, 2)}
@@ -25,16 +26,6 @@ def world(tmp_path):
     hist = tmp_path / "hist.json"
     hist.write_text(json.dumps(HISTORY))
     return {"pool": f"file:{pool}", "history": str(hist), "store": str(tmp_path / "store"), "tmp": tmp_path}
-
-
-def cli(capsys, *argv):
-    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
-    try:
-        code = run([str(a) for a in argv])
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _files(path):

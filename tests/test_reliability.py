@@ -27,8 +27,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from selector.cli import run
 from selector.store import TABLES, Store, now
+
+from cli_harness import cli as _cli
 
 # --------------------------------------------------------------------------- crash and resume
 
@@ -214,15 +215,6 @@ def world(tmp_path, capsys):
     code, _, err = _cli(capsys, "rank", "--pool", w["pool"], "--history", w["history"], "--store", w["store"])
     assert code == 0, err
     return w
-
-
-def _cli(capsys, *argv):
-    try:
-        code = run([str(a) for a in argv])
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _snapshot(root: Path) -> dict:
