@@ -38,7 +38,7 @@ import time
 from decimal import Decimal, localcontext
 
 from selector.benchmark import get_benchmark, load_rows
-from selector.grader import (Grader, _as_number, _fast_verdict, _float_rounding, _gold_problem, _grade_slow, _normalize,
+from selector.grader import (Grader, _as_number, _gold_problem, _grade_slow, _normalize, _prepare, _Question,
                              extract_boxed)
 from selector.paths import find_data_file
 
@@ -111,14 +111,14 @@ def plain_math_verify(pairs) -> float:
 
 def _answered_without_math_verify(completion: str, gold: str) -> str | None:
     """How `grade` decides this pair before math-verify, if it does (the memo aside)."""
-    extracted = extract_boxed(completion)
-    if extracted is None:
+    got = _prepare(completion, gold, fallback=False)
+    if isinstance(got, _Question):
+        return None
+    if not got.formatted:
         return "no answer"
-    pred, norm_gold = _normalize(extracted), _normalize(gold)
+    pred, norm_gold = _normalize(got.extracted), _normalize(gold)
     if not pred or _gold_problem(gold, norm_gold) is not None:
         return "bad gold or empty answer"
-    if _fast_verdict(pred, norm_gold, _float_rounding(norm_gold)) is None:
-        return None
     return "fraction rule" if _as_number(pred) is None or _as_number(norm_gold) is None else "number rule"
 
 

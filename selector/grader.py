@@ -40,6 +40,7 @@ import signal
 import threading
 import time
 import weakref
+from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
 from fractions import Fraction
@@ -258,9 +259,7 @@ def _boxed_parse(s: str, configs: list, timeout: int | None) -> list:
 def _parse_gold(norm_gold: str, timeout: int | None, fast: bool = False) -> list:
     from math_verify import LatexExtractionConfig
 
-    if not fast:
-        return _boxed_parse(norm_gold, [LatexExtractionConfig()], timeout)
-    with verify_speedup.enabled():
+    with verify_speedup.enabled() if fast else nullcontext():
         return _boxed_parse(norm_gold, [LatexExtractionConfig()], timeout)
 
 
@@ -271,6 +270,9 @@ def _math_verify(pred: str, norm_gold: str, rounding: int, timeout: int | None) 
     pred_parsed = _boxed_parse(pred, [LatexExtractionConfig(), ExprExtractionConfig()], timeout)
     gold_parsed = _parse_gold(norm_gold, timeout)  # cached: one gold serves a whole RL step
     return verify(gold_parsed, pred_parsed, float_rounding=rounding, timeout_seconds=timeout)
+
+
+MEMO_MAX_CHARS = 2000  # longer answers are neither memoised nor kept parsed: they would crowd the caches
 
 
 @lru_cache(maxsize=4096)
@@ -287,7 +289,8 @@ def _math_verify_fast(pred: str, norm_gold: str, rounding: int, timeout: int | N
     from math_verify import verify
 
     gold_parsed = _parse_gold(norm_gold, timeout, fast=True)
-    pred_parsed = _parse_pred_fast(pred, timeout) if len(pred) < 2000 else _parse_pred_fast.__wrapped__(pred, timeout)
+    parse_pred = _parse_pred_fast if len(pred) < MEMO_MAX_CHARS else _parse_pred_fast.__wrapped__
+    pred_parsed = parse_pred(pred, timeout)
     with verify_speedup.enabled():
         return verify(gold_parsed, pred_parsed, float_rounding=rounding, timeout_seconds=timeout)
 
@@ -340,7 +343,7 @@ def _prepare(completion: str, gold: str, fallback: bool, fast: bool = True, on_e
 def _ask_math_verify(q: _Question, fast: bool = True) -> bool:
     if not fast:
         return _math_verify(q.pred, q.norm_gold, q.rounding, _mv_timeout())
-    check = _math_verify_memo if len(q.pred) < 2000 else _math_verify_fast  # a huge answer: no memo
+    check = _math_verify_memo if len(q.pred) < MEMO_MAX_CHARS else _math_verify_fast
     return bool(check(q.pred, q.norm_gold, q.rounding, _mv_timeout()))
 
 
