@@ -4,7 +4,7 @@
     store = data.open_store("rlvr-store")
     h = data.history(store, data.default_history_run(store))
 
-Each function reads the store's views (selector/store.py defines them, with every derived number:
+Each function reads the store's views (selector/store/views.sql defines them, with every derived number:
 epoch and step accuracy, saturation, completion length, self-reflection, sweep summaries) or
 calls selector/score.py (the scores and rank intervals); nothing here defines a number anew.
 A function returns None when the store has no data for it, so callers can say what is missing.
@@ -194,7 +194,7 @@ def behaviour(store, run_id: str) -> dict | None:
             "eval_completions": [r["completions"] for r in test]}
 
 
-def sweep_table(store, sweep: str) -> dict | None:
+def sweep_data(store, sweep: str) -> dict | None:
     """The sweep in the paper's table form (store views sweep_summary and sweep_base). None if
     the store has no such sweep."""
     rows = store.sweep_summary(sweep)

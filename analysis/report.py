@@ -159,7 +159,7 @@ def sweep_section(store, sweep: str | None, out: Path, pool: str | None = None) 
     sec = Section("sweep", "5. Sweep: 1-shot vs few-shot vs baselines",
                   "Final test accuracy of each planned item (π_k alone, sets of them, random and bottom-ranked examples, "
                   "the full pool, the format reward), mean and standard deviation over seeds, against the base model.")
-    s = data.sweep_table(store, sweep) if sweep else None
+    s = data.sweep_data(store, sweep) if sweep else None
     if s is None:
         sec.missing = f"no sweep in this store yet: run `selector sweep --pool {pool or 'POOL'} --top 16`"
         return sec

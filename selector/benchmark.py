@@ -1,9 +1,10 @@
 """What an evaluation benchmark is, its sampling protocols, and loading its rows.
 
-Each benchmark is one file under `selector/benchmarks/` (lighteval style) that declares where
-its data lives (a file under the data directory, and a hub dataset for users who have the hub),
-which fields hold the problem and the reference answer, the prompt, and the paper's sampling
-protocol. `selector.benchmarks.BENCHMARKS` is the registry.
+This file is the base: `Benchmark` (what a definition declares), `Sampling`, the protocols and
+the loader. Each benchmark is one file under `selector/benchmarks/` (lighteval style) that
+declares where its data lives (a file under the data directory, and a hub dataset for users who
+have the hub), which fields hold the problem and the reference answer, and the paper's sampling
+protocol; `selector/benchmarks/__init__.py` is the registry (`BENCHMARKS`, `get_benchmark`).
 
 The paper's protocol (../shared/reference/paper-setup.md, Qwen2.5-Math evaluation,
 prompt type "qwen25-math-cot"): the same system prompt for every benchmark, the raw problem as
@@ -18,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from selector.errors import UserError
+from selector.paths import find_data_file, read_hub
 
 QWEN_MATH_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
 
@@ -55,29 +57,6 @@ PROTOCOLS: dict[str, Callable[[Benchmark], Sampling]] = {
 }
 
 
-def get_benchmark(name: str) -> Benchmark:
-    from selector.benchmarks import BENCHMARKS
-
-    if name not in BENCHMARKS:
-        raise UserError(f"unknown benchmark {name!r}; valid benchmarks: {', '.join(BENCHMARKS)}")
-    return BENCHMARKS[name]
-
-
-def parse_names(text: str) -> list[str]:
-    """A comma list of benchmark names, checked; `math6` stands for the paper's six."""
-    from selector.benchmarks import MATH6
-
-    names = []
-    for name in (n.strip() for n in text.split(",")):
-        for n in (MATH6 if name == "math6" else [name] if name else []):
-            get_benchmark(n)
-            if n not in names:
-                names.append(n)
-    if not names:
-        raise UserError("no benchmark given; e.g. --bench math500,aime24 (or math6 for the paper's six)")
-    return names
-
-
 def sampling(bench: Benchmark, protocol: str = "paper", **overrides) -> Sampling:
     """The benchmark's sampling under a protocol, with explicit overrides (None = keep)."""
     if protocol not in PROTOCOLS:
@@ -102,13 +81,13 @@ def load_rows(bench: Benchmark, data_dir=None, limit: int | None = None, seed: i
     if bench.generated is not None:
         rows = bench.generated(seed)
         return rows[:limit] if limit else rows
-    from selector.paths import find_data_file
-
     path, searched = find_data_file(bench.path, data_dir)
     if path is not None:
         raw = _read_local(path, bench.name)
     elif bench.hub is not None:
-        raw = _read_hub(bench, searched)
+        dataset, config, split = bench.hub
+        raw = read_hub(dataset, split, config, what=f"benchmark {bench.name!r}",
+                       where=f"{bench.path} not found in {', '.join(map(str, searched))}")
     else:
         raise UserError(f"benchmark {bench.name!r}: {bench.path} not found in {', '.join(map(str, searched))} "
                         "(and it has no hub copy declared); put the file there or pass --data-dir DIR")
@@ -141,18 +120,3 @@ def _read_local(path, name: str) -> list[dict]:
             except json.JSONDecodeError as e:
                 raise UserError(f"benchmark {name!r}: {path} line {n} is not JSON ({e.msg}); the file is corrupt") from None
     return rows
-
-
-def _read_hub(bench: Benchmark, searched) -> list[dict]:
-    dataset, config, split = bench.hub
-    where = f"{bench.path} not found in {', '.join(map(str, searched))}"
-    try:
-        from datasets import load_dataset
-    except ImportError:
-        raise UserError(f"benchmark {bench.name!r}: {where}, and loading hub dataset {dataset} needs `pip install datasets`") from None
-    try:
-        return list(load_dataset(dataset, config, split=split))
-    except Exception as e:  # the hub client raises many types (offline, gated, missing); all mean the same here
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
-        raise UserError(f"benchmark {bench.name!r}: {where}, and hub dataset {dataset} could not be loaded ({first}); "
-                        "put the file there or pass --data-dir DIR") from None

@@ -14,12 +14,12 @@ and the pool, so importing the same file twice records it once.
 import hashlib
 import json
 import math
-import re
 from pathlib import Path
 
 from selector.errors import UserError
 from selector.pools import Pool
-from selector.store import Store, code_version, host, now
+from selector.paths import slug
+from selector.store import RunLog, Store
 
 
 def read_history(path: str | Path) -> tuple[dict[str, list[float]], str]:
@@ -75,8 +75,7 @@ def import_history(store: Store, pool: Pool, path: str | Path, history: dict[str
     """
     check_ids(history, pool, path)
     # Readable and safe as a directory name; the hash covers the file and the full pool name.
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(pool.name.split("?")[0]).stem if pool.name.startswith("file:") else pool.name)[:40]
-    run_id = f"import-{slug}-{hashlib.sha256(f'{digest}|{pool.name}'.encode()).hexdigest()[:12]}"
+    run_id = f"import-{slug(pool.name, 40)}-{hashlib.sha256(f'{digest}|{pool.name}'.encode()).hexdigest()[:12]}"
     if store.run(run_id) is not None:
         return run_id, False
     rows = [
@@ -88,8 +87,5 @@ def import_history(store: Store, pool: Pool, path: str | Path, history: dict[str
               "rollouts_per_entry": rollouts_per_entry, "pool_source": pool.source}
     with store.writer(run_id) as w:
         w.append("history_import", rows)
-        w.append("runs", [{"run_id": run_id, "kind": "imported", "pool": pool.name, "model": None,
-                           "config": json.dumps(config), "grader_version": None,  # graded by someone else's grader
-                           "code_version": code_version(), "created_at": now(), "host": host()}])
-        w.append("run_events", [{"run_id": run_id, "event_time": now(), "status": "imported", "detail": str(path)}])
+        RunLog(store, run_id, writer=w).record_import(pool=pool.name, config=config, detail=str(path))
     return run_id, True

@@ -1,9 +1,9 @@
 """How a sweep's runs are started: here one after another, as a SLURM job array, or printed.
 
-Every launcher gets the same plan (a list of planned runs with their `select train` options) and
-leaves finished runs alone; an interrupted run is continued (`--resume`), so launching a sweep
-again finishes what is left. Each run writes its own store shard: parallel tasks never share a
-file (selector/store.py).
+Every launcher gets the same plan (a list of planned runs with their `select train` options,
+selector/sweep.py) and leaves finished runs alone; an interrupted run is continued (`--resume`),
+so launching a sweep again finishes what is left. Each run writes its own store shard: parallel
+tasks never share a file (selector/store/store.py).
 """
 
 import os
@@ -11,75 +11,79 @@ import shlex
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from selector.errors import UserError
+from selector.sweep import command
+
+
+@dataclass
+class Launch:
+    """Where and how a sweep's runs start. `train`: runs one `TrainConfig` here (the local
+    launcher; the command layer passes trainer.grpo.train, so this module needs no torch)."""
+
+    root: Path  # the store directory
+    data_dir: str | None = None
+    dry_run: bool = False
+    slurm_args: str | None = None
+    max_parallel: int | None = None
+    train: Callable | None = None
 
 
 def _todo(plan: list[dict]) -> list[dict]:
     return [p for p in plan if p["status"] != "finished"]
 
 
-def local(name: str, plan: list[dict], cfg, store, root: Path) -> None:
+def local(name: str, plan: list[dict], launch: Launch) -> None:
     """Run the unfinished runs here, one after another, with a progress bar over runs."""
+    from selector.runs import TrainConfig
+
     todo = _todo(plan)
-    if cfg.dry_run:
+    if launch.dry_run:
         return
     if not todo:
         print(f"sweep {name}: all {len(plan)} runs finished", file=sys.stderr)
-    else:
-        try:
-            import torch  # noqa: F401  (only to say clearly what is missing)
-            import trl  # noqa: F401
-        except ImportError as e:
-            raise UserError(f"the local launcher trains here and needs the train extra ({e.name} is missing): "
-                            "pip install -e '.[train]', or use --launcher slurm / print") from None
-        from tqdm.auto import tqdm
+        return
+    from tqdm.auto import tqdm
 
-        from trainer.config import TrainConfig
-        from trainer.grpo import train
-
-        done = len(plan) - len(todo)
-        with tqdm(total=len(plan), initial=done, desc=f"sweep {name}", unit="run", dynamic_ncols=True) as bar:
-            for p in todo:
-                bar.set_postfix_str(f"{p['label']} seed {p['seed']}")
-                train(TrainConfig(**p["fields"], store=str(root), data_dir=cfg.data_dir, run_id=p["run_id"], resume=True))
-                bar.update(1)
-    from selector.results import print_sweep
-
-    print_sweep(store, name)
+    done = len(plan) - len(todo)
+    with tqdm(total=len(plan), initial=done, desc=f"sweep {name}", unit="run", dynamic_ncols=True) as bar:
+        for p in todo:
+            bar.set_postfix_str(f"{p['label']} seed {p['seed']}")
+            launch.train(TrainConfig(**p["fields"], store=str(launch.root), data_dir=launch.data_dir, run_id=p["run_id"],
+                                     resume=True))
+            bar.update(1)
 
 
-def print_commands(name: str, plan: list[dict], cfg, store, root: Path) -> None:
+def print_commands(name: str, plan: list[dict], launch: Launch) -> None:
     """Print one `selector train` command per unfinished run, for any other scheduler."""
-    from selector.sweep import command
-
-    if cfg.dry_run:
+    if launch.dry_run:
         return
     todo = _todo(plan)
     print(f"# sweep {name}: {len(todo)} of {len(plan)} runs to do; each command starts or resumes its run", file=sys.stderr)
     for p in todo:
-        print(command(p["fields"], p["run_id"], str(root.resolve()), _abs(cfg.data_dir)))
+        print(command(p["fields"], p["run_id"], str(launch.root.resolve()), _abs(launch.data_dir)))
 
 
-def slurm(name: str, plan: list[dict], cfg, store, root: Path) -> Path | None:
+def slurm(name: str, plan: list[dict], launch: Launch) -> Path | None:
     """Write one sbatch job-array script (one task per unfinished run) under the store; submit it
     unless --dry-run. Resubmitting later covers what is still unfinished then."""
-    from selector.sweep import command
-
+    root = launch.root
     todo = _todo(plan)
     if not todo:
         print(f"sweep {name}: all {len(plan)} runs finished; nothing to submit", file=sys.stderr)
         return None
     sbatch = shutil.which("sbatch")
-    if sbatch is None and not cfg.dry_run:
+    if sbatch is None and not launch.dry_run:
         raise UserError("the slurm launcher needs `sbatch` on PATH and there is none here; run on the cluster's login node, "
                         "or pass --dry-run to write the script without submitting it")
     folder = root / "launch" / name
     (folder / "logs").mkdir(parents=True, exist_ok=True)
-    commands = [command(p["fields"], p["run_id"], str(root.resolve()), _abs(cfg.data_dir)) for p in todo]
-    extra = shlex.split(cfg.slurm_args or "")
-    throttle = f"%{cfg.max_parallel}" if cfg.max_parallel else ""
+    commands = [command(p["fields"], p["run_id"], str(root.resolve()), _abs(launch.data_dir)) for p in todo]
+    extra = shlex.split(launch.slurm_args or "")
+    throttle = f"%{launch.max_parallel}" if launch.max_parallel else ""
     lines = [
         "#!/bin/bash",
         f"#SBATCH --job-name={name}",
@@ -104,7 +108,7 @@ def slurm(name: str, plan: list[dict], cfg, store, root: Path) -> Path | None:
     tmp.write_text("\n".join(lines))
     os.replace(tmp, script)
     print(f"wrote {script} ({len(commands)} array tasks)", file=sys.stderr)
-    if cfg.dry_run:
+    if launch.dry_run:
         print(f"dry run: not submitted; submit with `sbatch {script}`", file=sys.stderr)
         return script
     got = subprocess.run([sbatch, "--parsable", str(script)], capture_output=True, text=True)

@@ -1,40 +1,12 @@
-"""`select results`: a sweep as the paper's table, or one run's evaluations.
-
-    selector results                        # the latest sweep in the store
-    selector results --sweep NAME           # each planned item: base, final and best accuracy, over seeds
-    selector results --sweep NAME --by-run  # one row per run (every seed)
-    selector results --run RUN_ID           # one run: each benchmark at each evaluated step
+"""A sweep as the paper's table, and one run's evaluations, from the store's views.
 
 Accuracy is the average over the run's evaluation benchmarks (the paper's "average of the six";
 the toy benchmark alone on the toy world), each benchmark's accuracy the mean over its samples
 (avg@k). "base" is the evaluation before the first step, "final" the last evaluated step, "best"
 the best evaluated step. Mean +- sample standard deviation over seeds. Every number comes from
-the store's views (`sweep_summary`, `sweep_results`, `eval_scores`), defined in selector/store.py.
+the store's views (`sweep_summary`, `sweep_results`, `sweep_base`, `eval_scores`, in
+selector/store/views.sql); this module only shapes them for display (`select results`, the report).
 """
-
-from dataclasses import dataclass
-
-from selector.config import OutputOptions, StoreOptions, option
-from selector.errors import UserError
-
-HELP = "print a sweep's results as the paper's table (or one run's evaluations)"
-
-
-@dataclass
-class ResultsConfig(StoreOptions, OutputOptions):
-    sweep: str | None = option(None, "sweep name (default: the latest sweep in the store)")
-    run: str | None = option(None, "one run's evaluations instead of a sweep", metavar="RUN_ID")
-    by_run: bool = option(False, "one row per run instead of per planned item")
-
-
-def make_parser(subparsers):
-    import argparse
-
-    from selector.config import add_arguments
-
-    p = subparsers.add_parser("results", help=HELP, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(p, ResultsConfig)
-    return p
 
 
 def _pct(v) -> str:
@@ -77,46 +49,3 @@ def sweep_table(store, name: str, by_run: bool = False, per_run: list[dict] | No
     caption = (f"accuracy = mean over {benches}; final = last evaluated step, best = best evaluated step; "
                "mean ± sd over seeds" if benches else "no evaluations recorded yet")
     return table, cols, caption
-
-
-def print_sweep(store, name: str, cfg: "ResultsConfig | None" = None) -> list[dict]:
-    from selector.output import emit
-
-    cfg = cfg or ResultsConfig()
-    per_run = store.sweep_results(name)
-    rows = sweep_rows(store, name, cfg.by_run, per_run)
-    if not rows:
-        raise UserError(f"no sweep {name!r} in store {store.root}")
-    if cfg.json or cfg.csv or cfg.out:
-        emit(rows, json_out=cfg.json, csv_out=cfg.csv, out=cfg.out)
-        if cfg.json or cfg.csv:
-            return rows
-    table, cols, caption = sweep_table(store, name, cfg.by_run, per_run)
-    emit(table, cols, title=f"sweep {name}", caption=caption)
-    return rows
-
-
-def print_run(store, run_id: str, cfg: ResultsConfig) -> list[dict]:
-    from selector.output import emit
-
-    if store.run(run_id) is None:
-        raise UserError(f"no run {run_id!r} in store {store.root}")
-    rows = store.run_eval_scores(run_id)
-    if not rows:
-        raise UserError(f"run {run_id} has no evaluations (was it trained with --eval-steps 0?)")
-    emit(rows, ["step", "benchmark", "problems", "samples", "accuracy", "pass_at_n"], json_out=cfg.json, csv_out=cfg.csv,
-         out=cfg.out, title=f"run {run_id}: evaluation (accuracy = avg@samples)")
-    return rows
-
-
-def main(cfg: ResultsConfig) -> list[dict]:
-    from selector.paths import store_dir
-    from selector.store import Store
-
-    store = Store.open(store_dir(cfg.store))
-    if cfg.run:
-        return print_run(store, cfg.run, cfg)
-    name = cfg.sweep or store.latest_sweep()
-    if name is None:
-        raise UserError(f"no sweep in store {store.root}; run `selector sweep ...` first (or pass --run RUN_ID)")
-    return print_sweep(store, name, cfg)

@@ -39,7 +39,7 @@ def shared_data() -> Path:
 def tiny_model(tmp_path_factory):
     """The toy model's architecture and tokenizer after 3 training steps: seconds to build
     (needs the train extra; tests that take it import-skip on trl first)."""
-    from trainer.toy import build
+    from trainer.toy_model import build
 
     return str(build(out_dir=tmp_path_factory.mktemp("tiny") / "model", steps=3, progress=False, force=True))
 
@@ -49,7 +49,7 @@ def pool12(tmp_path):
     """The first 12 toy-pool problems as a file pool."""
     import json
 
-    from trainer.toy import pool_rows
+    from selector.toy import pool_rows
 
     path = tmp_path / "pool.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in pool_rows()[:12]))
@@ -66,21 +66,21 @@ def trained_store(tmp_path_factory, tiny_model):
     pytest.importorskip("trl", reason="building a trained store needs the train extra: pip install -e '.[train]'")
     import json
 
-    from selector.rank import RankConfig
-    from selector.rank import main as rank
+    from selector.cli.rank import RankConfig
+    from selector.cli.rank import main as rank
     from selector.store import Store
-    from selector.sweep import SweepConfig
-    from selector.sweep import main as sweep
-    from trainer.config import TrainConfig
+    from selector.cli.sweep import SweepConfig
+    from selector.cli.sweep import main as sweep
+    from selector.runs import TrainConfig
     from trainer.grpo import train
-    from trainer.toy import pool_rows
+    from selector.toy import pool_rows
 
     root = tmp_path_factory.mktemp("trained")
     path = root / "pool.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in pool_rows()[:12]))
     pool, store = f"file:{path}", str(root / "store")
     tiny = "prompts_per_step=4,num_generations=4,max_completion_length=12"
-    history = train(TrainConfig(pool=pool, model=tiny_model, store=store, max_steps=6, eval_steps=0, set=tiny))
+    history = train(TrainConfig(pool=pool, preset="toy", model=tiny_model, store=store, max_steps=6, eval_steps=0, set=tiny))
     rank(RankConfig(run=history, store=store, bootstrap=20, json=True))
     name = sweep(SweepConfig(pool=pool, store=store, preset="toy", set=tiny, model=tiny_model, top=1, baselines="bottom:1",
                              seeds="1", max_steps=3, eval_steps=1, eval_limit=2))

@@ -12,7 +12,8 @@ import math
 
 import pytest
 
-from selector.benchmark import Sampling, get_benchmark, load_rows, parse_names, sampling
+from selector.benchmark import Sampling, load_rows, sampling
+from selector.benchmarks import get_benchmark, parse_names
 from selector.benchmarks import BENCHMARKS, MATH6
 from selector.errors import UserError
 from selector.store import Store
@@ -58,7 +59,7 @@ def test_evaluation_golds_are_the_graders_verified_golds(shared_data, name):
 
 
 def test_toy_benchmark_is_generated_and_disjoint_from_the_pool():
-    from trainer.toy import pool_rows
+    from selector.toy import pool_rows
 
     rows = load_rows(get_benchmark("toy"))
     assert len(rows) == 400 and sampling(get_benchmark("toy")) == Sampling(0.6, 4, 56)

@@ -10,8 +10,8 @@ import pytest
 pytest.importorskip("transformers", reason="evaluation needs the train extra: pip install -e '.[train]'")
 
 from selector.cli import run  # noqa: E402
-from selector.evaluation import EvalConfig  # noqa: E402
-from selector.evaluation import main as evaluate  # noqa: E402
+from selector.cli.eval import EvalConfig  # noqa: E402
+from selector.cli.eval import main as evaluate  # noqa: E402
 from selector.store import Store  # noqa: E402
 
 

@@ -18,11 +18,11 @@ from transformers import TrainerCallback  # noqa: E402
 
 from selector.errors import UserError  # noqa: E402
 from selector.store import Store  # noqa: E402
-from trainer.config import TrainConfig, resolve  # noqa: E402
-from trainer.grpo import build_rows, train  # noqa: E402
+from selector.runs import TrainConfig, build_rows, resolve_settings  # noqa: E402
+from trainer.grpo import grpo_fields, train  # noqa: E402
 
 # Tiny on purpose: 4 prompts x 4 rollouts of <= 12 tokens per step.
-SMALL = dict(prompts_per_step=4, num_generations=4, max_completion_length=12, eval_limit=3)
+SMALL = dict(preset="toy", prompts_per_step=4, num_generations=4, max_completion_length=12, eval_limit=3)
 
 
 def _cfg(tmp_path, pool, model, **kw):
@@ -97,7 +97,7 @@ def test_reward_functions_give_the_graders_verdicts():
     from types import SimpleNamespace
 
     from selector.grader import Grader, grade
-    from trainer.reward import RecordingReward, format_reward, outcome_reward
+    from selector.rewards import RecordingReward, format_reward, outcome_reward
 
     completions = [[{"role": "assistant", "content": c}] for c in ("12+5=17 \\boxed{17}", "\\boxed{18}", "17", "\\boxed{\\frac{34}{2}}")]
     answers = ["17"] * 4
@@ -154,16 +154,16 @@ def test_entropy_coef_sign_matches_verls_bonus(tmp_path, tiny_model, coef, direc
 
 
 def test_presets_and_overrides_resolve():
-    values = resolve(TrainConfig(preset="paper-qwen2.5-math-1.5b"))
+    values = resolve_settings(TrainConfig(preset="paper-qwen2.5-math-1.5b"))
     assert (values["learning_rate"], values["beta"], values["entropy_coef"], values["use_bias_correction_kl"]) == (1e-6, 0.001, 0.001, False)
     assert (values["prompts_per_step"], values["num_generations"], values["temperature"], values["lr_scheduler_type"]) == (128, 8, 0.6, "constant")
-    values = resolve(TrainConfig(preset="toy", terms="pg", learning_rate=1e-5, set="top_k=50,log_completions=true"))
+    values = resolve_settings(TrainConfig(preset="toy", terms="pg", learning_rate=1e-5, set="top_k=50,log_completions=true"))
     assert (values["beta"], values["entropy_coef"], values["learning_rate"], values["top_k"], values["log_completions"]) == (0.0, 0.0, 1e-5, 50, True)
-    assert resolve(TrainConfig(terms="pg,kl"))["entropy_coef"] == 0.0
+    assert resolve_settings(TrainConfig(terms="pg,kl"))["entropy_coef"] == 0.0
     for bad, msg in [(dict(preset="nope"), "valid presets"), (dict(set="not_a_field=1"), "GRPOConfig field"),
                      (dict(terms="kl"), "includes pg"), (dict(num_generations=1), ">= 2")]:
         with pytest.raises(UserError, match=msg):
-            resolve(TrainConfig(**bad))
+            resolve_settings(TrainConfig(**bad), grpo_fields())
 
 
 @pytest.mark.slow

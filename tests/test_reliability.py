@@ -27,7 +27,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from selector.store import TABLES, Store, now
+from selector.store import TABLES, RunLog, Store, now
 
 from cli_harness import cli as _cli
 
@@ -37,7 +37,7 @@ from cli_harness import cli as _cli
 def _train_argv(pool, model, store, run_id, steps):
     """4 prompts x 4 rollouts per step over the 12-problem pool: 3 steps per epoch; a checkpoint
     after every step, so a kill always has one to resume from."""
-    return [sys.executable, "-m", "selector", "train", "--pool", pool, "--model", model, "--store", str(store),
+    return [sys.executable, "-m", "selector", "train", "--pool", pool, "--preset", "toy", "--model", model, "--store", str(store),
             "--prompts-per-step", "4", "--num-generations", "4", "--max-completion-length", "12",
             "--max-steps", str(steps), "--eval-steps", "0", "--set", "save_steps=1", "--run-id", run_id]
 
@@ -95,7 +95,7 @@ def test_sigkill_mid_run_then_resume_records_every_rollout_once(tmp_path, pool12
     assert whole.returncode == 0, whole.stderr[-3000:]
 
     s = Store.open(store)
-    assert s.run("killed")["status"] == "finished" and s.attempts("killed") == 2
+    assert s.run("killed")["status"] == "finished" and RunLog(s, "killed").next_attempt() == 2
     count = {r["run_id"]: r["n"] for r in s.rows("SELECT run_id, count(*) AS n FROM rollouts GROUP BY run_id")}
     assert count == {"killed": steps * 16, "whole": steps * 16}
     dup = s.rows("SELECT count(*) AS n FROM (SELECT 1 FROM rollouts GROUP BY run_id, step, example_id, sample_index HAVING count(*) > 1)")

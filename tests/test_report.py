@@ -79,8 +79,8 @@ def test_behaviour_and_saturation_views_from_hand_written_rows(tmp_path):
 @pytest.fixture
 def imported(tmp_path, pool12):
     """A store holding only an imported (made-up) history of the 12-problem pool and its ranking."""
-    from selector.rank import RankConfig
-    from selector.rank import main as rank
+    from selector.cli.rank import RankConfig
+    from selector.cli.rank import main as rank
 
     ids = [json.loads(line)["id"] for line in open(pool12.removeprefix("file:"))]
     hist = tmp_path / "hist.json"

@@ -181,3 +181,27 @@ def test_readme_sql_recipes_run(tmp_path):
     assert got[0][0]["acc_by_epoch"] == [0.5]
     assert got[2][0]["pass4"] == 1.0 and got[2][0]["pass1"] == 0.25
     assert len(got[3]) == 4
+
+
+def test_runlog_owns_the_run_lifecycle(tmp_path):
+    """One runs row however often a run starts; attempts numbered from 0; the ending event says
+    how the attempt ended (interrupted for Ctrl-C, failed for an error); other processes write nothing."""
+    from selector.store import RunLog
+
+    store = Store.open(tmp_path / "s", create=True)
+    log = RunLog(store, "r1")
+    assert log.next_attempt() == 0
+    log.start(0, create=dict(kind="history", pool="toy", model="m", config={"a": 1}, grader_version="g"))
+    log.fail(KeyboardInterrupt())
+    assert store.run("r1")["status"] == "interrupted" and log.next_attempt() == 1
+    log.start(1)
+    log.fail(RuntimeError("boom"))
+    assert (store.run("r1")["status"], store.run("r1")["detail"]) == ("failed", "RuntimeError: boom")
+    log.start(2)
+    RunLog(store, "r1", main=False).fail(RuntimeError("rank 1 says nothing"))
+    log.finish("4 steps")
+    events = store.rows("SELECT status, detail FROM run_events WHERE run_id = 'r1' ORDER BY event_time, status")
+    assert [e["status"] for e in events] == ["running", "interrupted", "running", "failed", "running", "finished"]
+    assert [e["detail"] for e in events if e["status"] == "running"] == ["attempt 0", "attempt 1", "attempt 2"]
+    assert store.rows("SELECT count(*) AS n, any_value(config) AS c FROM runs WHERE run_id = 'r1'") == [{"n": 1, "c": '{"a": 1}'}]
+    assert store.run("r1")["status"] == "finished" and log.next_attempt() == 3

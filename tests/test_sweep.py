@@ -16,13 +16,13 @@ import subprocess
 import pytest
 
 from selector.cli import build_parser
-from selector.config import from_args
+from selector.cli.arguments import from_args
 from selector.errors import UserError
-from selector.rank import RankConfig
-from selector.rank import main as rank
+from selector.cli.rank import RankConfig
+from selector.cli.rank import main as rank
 from selector.store import Store
-from selector.sweep import SweepConfig
-from selector.sweep import main as sweep
+from selector.cli.sweep import SweepConfig
+from selector.cli.sweep import main as sweep
 
 # The tiny model's settings: 4 prompts x 4 rollouts of <= 12 tokens, 2 steps, eval on 2 problems.
 TINY = "prompts_per_step=4,num_generations=4,max_completion_length=12"
@@ -68,7 +68,7 @@ def test_plan_is_stored_once_and_every_command_is_the_planned_run(tmp_path, rank
     assert len({r["run_id"] for r in plan}) == 20
 
     # `print`: one command per run; each parses as `select train` and names exactly the planned run.
-    from trainer.grpo import prepare
+    from selector.runs import prepare
 
     commands = capsys.readouterr().out.strip().splitlines()
     assert len(commands) == 20
@@ -76,7 +76,7 @@ def test_plan_is_stored_once_and_every_command_is_the_planned_run(tmp_path, rank
     for cmd, row in zip(commands, plan):
         argv = shlex.split(cmd)
         assert argv[:2] == ["selector", "train"] and argv[-3:] == ["--run-id", row["run_id"], "--resume"]
-        tc = from_args(__import__("trainer.config", fromlist=["TrainConfig"]).TrainConfig, parser.parse_args(argv[1:]))
+        tc = from_args(__import__("selector.runs", fromlist=["TrainConfig"]).TrainConfig, parser.parse_args(argv[1:]))
         tc.run_id = None  # derive it from the settings, as a plain `select train` would
         assert prepare(tc).run_id == row["run_id"], cmd
 
@@ -175,7 +175,7 @@ def test_local_sweep_interrupted_then_rerun_finishes_the_rest(tmp_path, ranked, 
         sweep(_cfg(tmp_path, pool, **opts))
     name = store.latest_sweep()
     plan = store.sweep_plan(name)
-    assert [store.run(r["run_id"])["status"] if store.run(r["run_id"]) else None for r in plan] == ["finished", "failed", None]
+    assert [store.run(r["run_id"])["status"] if store.run(r["run_id"]) else None for r in plan] == ["finished", "interrupted", None]
     first_rows = store.rows("SELECT count(*) AS n FROM rollouts_all WHERE run_id = ?", [plan[0]["run_id"]])[0]["n"]
 
     calls.clear()

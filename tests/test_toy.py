@@ -1,4 +1,5 @@
-"""The embedded toy world: its rows, worked solutions, tokenizer and a tiny build (trainer.toy)."""
+"""The embedded toy world: its rows and worked solutions (selector/toy.py), its tokenizer and a tiny
+build (trainer/toy_model.py)."""
 
 import os
 import subprocess
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from selector.grader import grade
-from trainer import toy
+from selector import toy
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -104,18 +105,20 @@ def test_sft_corpus_has_the_designed_imperfections():
 
 
 def test_cache_paths(monkeypatch, tmp_path):
+    from trainer import toy_model
+
     monkeypatch.setenv("RLVR_CACHE", str(tmp_path / "c"))
-    assert toy.cache_root() == tmp_path / "c"
-    assert toy.model_dir(3) == tmp_path / "c" / f"toy-{toy.RECIPE_VERSION}-seed3"
+    assert toy_model.cache_root() == tmp_path / "c"
+    assert toy_model.model_dir(3) == tmp_path / "c" / f"toy-{toy.RECIPE_VERSION}-seed3"
     monkeypatch.delenv("RLVR_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
-    assert toy.cache_root() == tmp_path / "x" / "rlvr-select"
+    assert toy_model.cache_root() == tmp_path / "x" / "rlvr-select"
     monkeypatch.delenv("XDG_CACHE_HOME")
-    assert toy.cache_root() == Path.home() / ".cache" / "rlvr-select"
+    assert toy_model.cache_root() == Path.home() / ".cache" / "rlvr-select"
 
 
 def test_import_needs_no_torch():
-    code = ("import sys, trainer.toy as t; t.pool_rows(); t.benchmark_rows(); t.model_dir(); "
+    code = ("import sys, selector.toy as t, trainer.toy_model as m; t.pool_rows(); t.benchmark_rows(); m.model_dir(); "
             "bad = [m for m in ('torch', 'transformers', 'tokenizers') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
@@ -126,11 +129,13 @@ def test_import_needs_no_torch():
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
+    from trainer import toy_model
+
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     out = tmp_path_factory.mktemp("toy") / "model"
-    path = toy.build(0, out_dir=out, steps=3, progress=False)
+    path = toy_model.build(0, out_dir=out, steps=3, progress=False)
     return path
 
 
@@ -177,11 +182,12 @@ def test_build_saves_a_loadable_model_that_generates(built):
 
 
 def test_build_is_idempotent_and_atomic(built):
+    from trainer import toy_model
     from trainer.toy_model import COMPLETE_MARK
 
     mark = built / COMPLETE_MARK
     before = mark.stat().st_mtime_ns
-    assert toy.build(0, out_dir=built, steps=3, progress=False) == built  # complete: returns at once
+    assert toy_model.build(0, out_dir=built, steps=3, progress=False) == built  # complete: returns at once
     assert mark.stat().st_mtime_ns == before
     assert not [p for p in built.parent.iterdir() if p.name.startswith(".")]  # no temp folder left
     from trainer.toy_model import is_complete
@@ -191,8 +197,10 @@ def test_build_is_idempotent_and_atomic(built):
 
 def test_build_is_deterministic(built, tmp_path):
     import torch
+
+    from trainer import toy_model
     from safetensors.torch import load_file
 
-    again = toy.build(0, out_dir=tmp_path / "again", steps=3, progress=False)
+    again = toy_model.build(0, out_dir=tmp_path / "again", steps=3, progress=False)
     a, b = load_file(built / "model.safetensors"), load_file(again / "model.safetensors")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

@@ -102,7 +102,8 @@ def _symbolic_pairs(data):
     digit moved by one) and the next problem's gold: the symbolic pairs where math-verify decides."""
     import re
 
-    from selector.benchmark import get_benchmark, load_rows
+    from selector.benchmark import load_rows
+    from selector.benchmarks import get_benchmark
 
     digit = re.compile(r"\d")
     pairs = []

@@ -1,7 +1,8 @@
-"""rlvr-select's trainer: the only package that imports torch, transformers and trl.
+"""rlvr-select's trainer: the only package that imports torch, transformers, trl and peft.
 
-GRPO through TRL's GRPOTrainer (wrapped, never forked) with every rollout recorded into the
-store, the grader as the reward, evaluation during training, presets, and the embedded toy
-world (a generated arithmetic pool and a tiny Qwen2 model the project pre-trains itself).
-Heavy imports stay inside functions.
+Runs what the core (selector/) defines: GRPO through TRL's GRPOTrainer (wrapped, never forked,
+grpo.py) with every rollout recorded into the store (recorder.py), evaluation during training
+and on its own (evaluate.py), the progress bar (progress.py), model resolution (model.py) and
+the toy world's tiny model and its pre-training (toy_model.py). Imports only selector/, never
+analysis/ or the commands; heavy imports stay inside functions.
 """

@@ -1,7 +1,8 @@
 """Evaluation: generate on benchmarks (HF `generate` or vLLM), grade with the one grader, record.
 
 What a benchmark is (data, fields, prompt, the paper's sampling protocol) lives in
-`selector/benchmarks/`, one file each; this module only generates and grades. Two users:
+`selector/benchmarks/`, one file each; this module only generates and grades (with the one
+grader, selector/grader.py). Two users:
 - `EvalCallback`: during training, before the first step and every `eval_steps` steps;
 - `evaluate_model`: `select eval`, a model on its own (a checkpoint, a hub model, the toy model).
 
@@ -66,7 +67,7 @@ def generate_vllm(llm, prompts: list, sampling: Sampling, seed: int) -> list[lis
     return [[(o.text, len(o.token_ids)) for o in r.outputs] for r in results]
 
 
-def grade(name: str, rows: list[dict], outs: list[list[tuple[str, int]]], grader) -> tuple[float, list[dict]]:
+def grade_outputs(name: str, rows: list[dict], outs: list[list[tuple[str, int]]], grader) -> tuple[float, list[dict]]:
     """(mean accuracy over all samples = avg@k, one `eval_samples` row per sample)."""
     texts = [t for block in outs for t, _ in block]
     golds = [r["answer"] for r, block in zip(rows, outs) for _ in block]
@@ -94,7 +95,7 @@ def evaluate(model, tokenizer, name: str, rows: list[dict], sampling: Sampling, 
             outs = generate(model, tokenizer, [r["prompt"] for r in rows], sampling, progress=progress)
     finally:
         model.train(was_training)
-    return grade(name, rows, outs, grader)
+    return grade_outputs(name, rows, outs, grader)
 
 
 class EvalCallback(TrainerCallback):
@@ -149,7 +150,7 @@ def evaluate_model(path: str, jobs: list[tuple[str, list[dict], Sampling]], back
         llm = LLM(model=path, seed=seed)
         for name, rows, sampling in jobs:
             print(f"{name}: {len(rows)} problems, {sampling.describe()} (vLLM)", file=sys.stderr)
-            on_result(name, *grade(name, rows, generate_vllm(llm, [r["prompt"] for r in rows], sampling, seed), grader))
+            on_result(name, *grade_outputs(name, rows, generate_vllm(llm, [r["prompt"] for r in rows], sampling, seed), grader))
         return
 
     from transformers import AutoModelForCausalLM, AutoTokenizer

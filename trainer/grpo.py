@@ -1,6 +1,7 @@
 """GRPO runs: TRL's GRPOTrainer, composed (never forked) with recording, evaluation and a
 progress bar; the runs of the paper (a history run over the whole pool, 1-shot and few-shot
-runs on chosen examples) are the same function with a different dataset.
+runs on chosen examples) are the same function with a different dataset. What a run is (its
+settings, dataset and id) is decided with no torch in selector/runs.py; this module trains it.
 
     selector train --pool toy                        # history run over the whole toy pool
     selector train --pool toy --examples pi1         # 1-shot on pi1 of the stored ranking
@@ -14,46 +15,111 @@ sample (`eval_samples`) and TRL's logged metrics (`metrics`). Checkpoints go to
 attempt so that no step is counted twice.
 
 1-shot and few-shot datasets follow the paper: the chosen examples are copied to fill one step's
-prompts (128 in the paper; 2-shot = 64 + 64), each copy its own GRPO group.
+prompts (128 in the paper; 2-shot = 64 + 64), each copy its own GRPO group (runs.build_rows).
 """
 
-import hashlib
 import json
 import os
 import sys
-from dataclasses import dataclass
 
 from selector.errors import UserError
-from trainer.config import TrainConfig, resolve
+from selector.runs import PreparedRun, TrainConfig, prepare, resolve_settings
 from trainer.model import model_path
 
 
-def resolve_examples(store, pool, names: str, score: str) -> list[str]:
-    from selector.show import resolve as resolve_name
+def grpo_fields() -> set[str]:
+    """The names of TRL's GRPOConfig fields (what `--set KEY=VALUE` may set besides preset keys)."""
+    import dataclasses
 
-    ids = []
-    for name in [n.strip() for n in names.split(",") if n.strip()]:
-        example_id, _ = resolve_name(store, pool.name, score, name)
-        ids.append(pool.get(example_id).id)
-    if not ids:
-        raise UserError("--examples is empty; give pi names (pi1,pi13) or example ids")
-    if len(set(ids)) != len(ids):
-        raise UserError(f"--examples names an example twice ({names})")
-    return ids
+    from trl import GRPOConfig
+
+    return {f.name for f in dataclasses.fields(GRPOConfig)}
 
 
-def build_rows(pool, example_ids: list[str] | None, prompts_per_step: int) -> list[dict]:
-    """The training dataset: the whole pool, or the chosen examples copied to fill one step."""
-    def row(ex):
-        return {"prompt": list(ex.prompt), "answer": ex.answer, "example_id": ex.id}
+def train(cfg: TrainConfig, callbacks: tuple = ()) -> str | None:
+    """Run (or resume) one GRPO run; returns its run id. `callbacks`: extra TrainerCallbacks.
 
-    if example_ids is None:
-        return [row(ex) for ex in pool.examples if ex.id not in pool.bad_golds]
-    if prompts_per_step % len(example_ids):
-        raise UserError(f"{len(example_ids)} examples cannot split {prompts_per_step} prompts per step evenly; "
-                        "pick a number of examples that divides --prompts-per-step")
-    copies = prompts_per_step // len(example_ids)
-    return [row(pool.get(ex_id)) for ex_id in example_ids for _ in range(copies)]
+    A finished run is not trained again. `--resume` continues an interrupted run from its last
+    checkpoint, and starts it when it does not exist yet (so a sweep task can always pass it)."""
+    from selector.store import FINISHED, RunLog
+
+    _quiet_transformers()
+    if cfg.print_config:
+        print(json.dumps(resolve_settings(cfg, grpo_fields()), indent=1, default=str))
+        return None
+    p = prepare(cfg, grpo_fields=grpo_fields())
+    store = p.store
+    existing = store.run(p.run_id)
+    if existing is not None and existing["status"] == FINISHED:
+        print(f"run {p.run_id} already finished; nothing to do (pass --run-id NEW to train again)", file=sys.stderr)
+        return p.run_id
+    if existing is not None and not cfg.resume:
+        raise UserError(f"run {p.run_id} exists with status {existing['status']!r}; pass --resume to continue it from its "
+                        "last checkpoint")
+    if existing is None and cfg.resume:
+        print(f"run {p.run_id} is not in store {store.root} yet; starting it", file=sys.stderr)
+    path = model_path(p.values["model"])  # a model that cannot be loaded fails before the run is recorded
+    log = RunLog(store, p.run_id, main=int(os.environ.get("RANK", "0")) == 0)
+    attempt = 0 if existing is None else log.next_attempt()
+    create = None if existing is not None else dict(kind=p.kind, pool=p.pool.name, model=str(p.values["model"] or path),
+                                                     config=p.config_record(path), grader_version=_grader_version())
+    return _run(p, path, log, attempt, create, callbacks)
+
+
+def _run(p: PreparedRun, path: str, log, attempt: int, create: dict | None, callbacks: tuple) -> str:
+    """Train a prepared run: tokenizer and dataset, evaluation jobs, TRL's config, the run's
+    lifecycle in the store, the trainer and its callbacks; then train."""
+    from selector.grader import Grader
+    from trainer.progress import ProgressCallback
+    from trainer.recorder import Recorder
+
+    tokenizer = _tokenizer(path)
+    rows = _drop_long_prompts(p.rows, tokenizer, p.values["max_prompt_length"])
+    evals = _eval_jobs(p)
+    output_dir = p.store.root / "checkpoints" / p.run_id
+    args = _grpo_args(p, output_dir)
+    log.start(attempt, create=create)
+    grader = Grader(timeout_s=5.0).start()  # workers load sympy while the model loads
+    recorder = Recorder(log.writer, p.run_id, attempt, p.steps_per_epoch, p.values["num_generations"], _grader_version())
+    progress = ProgressCallback(recorder, f"{p.kind} {p.run_id}")
+    try:
+        trainer = _trainer(p, path, rows, tokenizer, args, grader, recorder)
+        _add_callbacks(trainer, p, recorder, progress, evals, tokenizer, grader, log.writer, attempt, callbacks)
+        trainer.train(resume_from_checkpoint=last_complete_checkpoint(output_dir) if p.cfg.resume else None)
+    except BaseException as e:
+        recorder.flush()
+        log.fail(e)
+        raise
+    finally:
+        grader.close()
+    log.finish(f"{max(0, trainer.state.global_step)} steps")
+    return p.run_id
+
+
+def _quiet_transformers() -> None:
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    import warnings
+
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()  # weight-loading bars would bury ours
+    # transformers 5 renamed gradient checkpointing; TRL 1.16 still calls the old names (noise only).
+    warnings.filterwarnings("ignore", message=r"`(is_)?gradient_checkpointing.*` is deprecated", category=FutureWarning)
+
+
+def _grader_version() -> str:
+    from selector.grader import GRADER_VERSION
+
+    return GRADER_VERSION
+
+
+def _tokenizer(path: str):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
 
 
 def _drop_long_prompts(rows: list[dict], tokenizer, limit: int) -> list[dict]:
@@ -65,187 +131,73 @@ def _drop_long_prompts(rows: list[dict], tokenizer, limit: int) -> list[dict]:
     return kept
 
 
-def run_id_for(kind: str, pool_name: str, example_ids, values: dict, cfg: TrainConfig) -> str:
-    key = json.dumps({"kind": kind, "pool": pool_name, "examples": example_ids, "values": values, "seed": cfg.seed,
-                      "reward": cfg.reward, "lora_r": cfg.lora_r}, sort_keys=True, default=str)
-    digest = hashlib.sha256(key.encode()).hexdigest()[:10]
-    pool_slug = "".join(c if c.isalnum() else "-" for c in pool_name.split("?")[0].rsplit("/", 1)[-1])[:24]
-    what = "" if example_ids is None else "-" + "+".join(example_ids)[:40]
-    return f"{kind}-{pool_slug}{what}-s{cfg.seed}-{digest}"
+def _eval_jobs(p: PreparedRun) -> dict:
+    """Benchmark name -> (rows, sampling): the paper's protocol per benchmark, at the run's response
+    length (the paper: 3,072 for both). Empty when the run does not evaluate."""
+    from selector.benchmarks import eval_jobs
+
+    if not (p.values.get("eval_steps") and p.values.get("eval_benchmarks")):
+        return {}
+    jobs = eval_jobs(p.values["eval_benchmarks"].split(","), p.cfg.data_dir, p.cfg.eval_limit, "paper",
+                     max_new_tokens=p.values["max_completion_length"])
+    return {name: (rows, sampling) for name, rows, sampling in jobs}
 
 
-@dataclass
-class Prepared:
-    """A run before any heavy work: everything that decides its id (no torch needed)."""
-
-    values: dict  # the resolved settings, max_steps and eval_steps final
-    pool: object
-    store: object
-    example_ids: list[str] | None  # None: the whole pool (a history run)
-    kind: str  # history | one_shot | few_shot
-    rows: list[dict]  # the training dataset
-    steps_per_epoch: int
-    run_id: str
-
-
-def prepare(cfg: TrainConfig, pool=None, store=None) -> Prepared:
-    """Resolve a run's settings, dataset and id; loads nothing heavy and trains nothing.
-
-    `select sweep` calls this for every planned run to know its id (and so whether it is done)."""
-    from selector.paths import store_dir
-    from selector.pools import load_pool
-    from selector.store import Store
-
-    values = resolve(cfg)
-    pool = pool or load_pool(cfg.pool, cfg.data_dir)
-    store = store or Store.open(store_dir(cfg.store), create=True)
-    example_ids = resolve_examples(store, pool, cfg.examples, cfg.score) if cfg.examples else None
-    kind = "history" if example_ids is None else ("one_shot" if len(example_ids) == 1 else "few_shot")
-
-    prompts = values["prompts_per_step"]
-    rows = build_rows(pool, example_ids, prompts)
-    if example_ids is None and len(rows) < prompts:
-        raise UserError(f"pool {pool.name!r} has {len(rows)} usable examples, fewer than {prompts} prompts per step")
-    steps_per_epoch = len(rows) // prompts  # 1 for 1-shot / few-shot: their dataset is one step of copies
-    if cfg.max_steps:
-        max_steps = cfg.max_steps
-    elif example_ids is None:
-        epochs = cfg.epochs or values.get("history_epochs")
-        max_steps = round(epochs * steps_per_epoch) if epochs else values["history_steps"]
-    else:
-        max_steps = values["one_shot_steps"]
-    values = {**values, "max_steps": max_steps}
-    if example_ids is None and cfg.eval_steps is None:
-        values["eval_steps"] = values.get("history_eval_steps", 0)
-    if values.get("eval_steps") and values.get("eval_benchmarks"):
-        from selector.benchmark import parse_names
-
-        values["eval_benchmarks"] = ",".join(parse_names(values["eval_benchmarks"]))  # unknown names fail here
-    run_id = cfg.run_id or run_id_for(kind, pool.name, example_ids, values, cfg)
-    return Prepared(values, pool, store, example_ids, kind, rows, steps_per_epoch, run_id)
-
-
-def train(cfg: TrainConfig, callbacks: tuple = ()) -> str | None:
-    """Run (or resume) one GRPO run; returns its run id. `callbacks`: extra TrainerCallbacks.
-
-    A finished run is not trained again. `--resume` continues an interrupted run from its last
-    checkpoint, and starts it when it does not exist yet (so a sweep task can always pass it)."""
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    import warnings
-
-    import transformers
-
-    transformers.utils.logging.disable_progress_bar()  # weight-loading bars would bury ours
-    # transformers 5 renamed gradient checkpointing; TRL 1.16 still calls the old names (noise only).
-    warnings.filterwarnings("ignore", message=r"`(is_)?gradient_checkpointing.*` is deprecated", category=FutureWarning)
-    if cfg.print_config:
-        print(json.dumps(resolve(cfg), indent=1, default=str))
-        return None
-    p = prepare(cfg)
-    run_id, store = p.run_id, p.store
-    existing = store.run(run_id)
-    if existing is not None and existing["status"] == "finished":
-        print(f"run {run_id} already finished; nothing to do (pass --run-id NEW to train again)", file=sys.stderr)
-        return run_id
-    if existing is not None and not cfg.resume:
-        raise UserError(f"run {run_id} exists with status {existing['status']!r}; pass --resume to continue it from its last checkpoint")
-    if existing is None and cfg.resume:
-        print(f"run {run_id} is not in store {store.root} yet; starting it", file=sys.stderr)
-    path = model_path(p.values["model"])  # a model that cannot be loaded fails before the run is recorded
-    attempt = 0 if existing is None else store.attempts(run_id)
-    return _run(cfg, p.values, path, store, p.pool, p.rows, p.example_ids, p.kind, run_id, attempt, p.steps_per_epoch,
-                existing is None, callbacks)
-
-
-def _run(cfg, values, path, store, pool, rows, example_ids, kind, run_id, attempt, steps_per_epoch, new, callbacks) -> str:
-    import dataclasses
-
-    from datasets import Dataset
-    from transformers import AutoTokenizer
-    from transformers.trainer_callback import PrinterCallback, ProgressCallback as HFProgress
+def _grpo_args(p: PreparedRun, output_dir):
+    """TRL's GRPOConfig: the preset's GRPOConfig keys, the step split into micro-batches over the
+    processes (gradient accumulation fills the step: one optimizer step per generation batch)."""
     from trl import GRPOConfig
 
-    from selector.grader import GRADER_VERSION, Grader
-    from selector.store import code_version, host, now
-    from selector.benchmark import get_benchmark, load_rows, sampling
-    from trainer.evaluate import EvalCallback
-    from trainer.progress import ProgressCallback
-    from trainer.recorder import Recorder, RecorderCallback
-    from trainer.reward import RecordingReward
-
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    rows = _drop_long_prompts(rows, tokenizer, values["max_prompt_length"])
-    benchmarks = {}
-    if values.get("eval_steps") and values.get("eval_benchmarks"):
-        # The paper's protocol per benchmark, at the run's response length (the paper: 3,072 for both).
-        for name in values["eval_benchmarks"].split(","):
-            bench = get_benchmark(name)
-            benchmarks[name] = (load_rows(bench, cfg.data_dir, cfg.eval_limit),
-                                sampling(bench, "paper", max_new_tokens=values["max_completion_length"]))
-
+    values = p.values
     completions = values["prompts_per_step"] * values["num_generations"]
     world = int(os.environ.get("WORLD_SIZE", "1"))
     micro = values["micro_batch_size"] or completions // world
     if completions % (micro * world):
         raise UserError(f"{completions} completions per step do not split into micro-batches of {micro} on {world} process(es)")
-    grpo_fields = {f.name for f in dataclasses.fields(GRPOConfig)}
-    output_dir = store.root / "checkpoints" / run_id
-    args = GRPOConfig(
+    fields = grpo_fields()
+    return GRPOConfig(
         output_dir=str(output_dir), per_device_train_batch_size=micro, gradient_accumulation_steps=completions // (micro * world),
-        seed=cfg.seed, data_seed=cfg.seed, report_to=[], logging_steps=1, save_strategy="steps", save_total_limit=2,
-        disable_tqdm=True, use_vllm=cfg.use_vllm, use_cpu=not _has_cuda(),
-        **{k: v for k, v in values.items() if k in grpo_fields and k not in ("seed",)},
+        seed=p.cfg.seed, data_seed=p.cfg.seed, report_to=[], logging_steps=1, save_strategy="steps", save_total_limit=2,
+        disable_tqdm=True, use_vllm=p.cfg.use_vllm, use_cpu=not _has_cuda(),
+        **{k: v for k, v in values.items() if k in fields and k not in ("seed",)},
     )
-    is_main = int(os.environ.get("RANK", "0")) == 0
-    writer = store.run_writer(run_id)
-    if is_main:
-        if new:
-            writer.append("runs", [{"run_id": run_id, "kind": kind, "pool": pool.name, "model": str(values["model"] or path),
-                                    "config": json.dumps({**values, "examples": example_ids, "seed": cfg.seed, "reward": cfg.reward,
-                                                          "terms": cfg.terms, "lora_r": cfg.lora_r, "model_path": path,
-                                                          "steps_per_epoch": steps_per_epoch, "pool_source": pool.source}, default=str),
-                                    "grader_version": GRADER_VERSION, "code_version": code_version(), "created_at": now(), "host": host()}])
-        writer.append("run_events", [{"run_id": run_id, "event_time": now(), "status": "running", "detail": f"attempt {attempt}"}])
-        writer.flush()
+
+
+def _trainer(p: PreparedRun, path: str, rows: list[dict], tokenizer, args, grader, recorder):
+    """Our GRPOTrainer (the sampler fix below) over the run's dataset, with the grader as reward."""
+    from datasets import Dataset
+
+    from selector.rewards import RecordingReward
+
     peft_config = None
-    if cfg.lora_r:
+    if p.cfg.lora_r:
         from peft import LoraConfig
 
-        peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=2 * cfg.lora_r, target_modules="all-linear", task_type="CAUSAL_LM")
+        peft_config = LoraConfig(r=p.cfg.lora_r, lora_alpha=2 * p.cfg.lora_r, target_modules="all-linear", task_type="CAUSAL_LM")
+    trainer = _trainer_class()(model=path, reward_funcs=[RecordingReward(p.cfg.reward, grader, recorder)], args=args,
+                               train_dataset=Dataset.from_list(rows), processing_class=tokenizer, peft_config=peft_config)
+    recorder.accelerator = trainer.accelerator
+    return trainer
 
-    grader = Grader(timeout_s=5.0).start()  # workers load sympy while the model loads
-    recorder = Recorder(writer, run_id, attempt, steps_per_epoch, values["num_generations"], GRADER_VERSION)
-    progress = ProgressCallback(recorder, f"{kind} {run_id}")
-    try:
-        trainer = _trainer_class()(model=path, reward_funcs=[RecordingReward(cfg.reward, grader, recorder)], args=args,
-                                   train_dataset=Dataset.from_list(rows), processing_class=tokenizer, peft_config=peft_config)
-        recorder.accelerator = trainer.accelerator
-        for cb in (PrinterCallback, HFProgress):
-            trainer.remove_callback(cb)
-        trainer.add_callback(RecorderCallback(recorder))
-        if benchmarks:
-            trainer.add_callback(EvalCallback(benchmarks, tokenizer, grader, writer, run_id, attempt, values["eval_steps"],
-                                              cfg.seed, GRADER_VERSION, progress))
-        trainer.add_callback(progress)
-        for cb in callbacks:
-            trainer.add_callback(cb)
-        last = last_complete_checkpoint(output_dir) if cfg.resume else None
-        trainer.train(resume_from_checkpoint=last)
-    except BaseException as e:
-        recorder.flush()
-        if is_main:
-            writer.append("run_events", [{"run_id": run_id, "event_time": now(), "status": "failed",
-                                          "detail": f"{type(e).__name__}: {str(e)[:500]}"}])
-            writer.flush()
-        raise
-    finally:
-        grader.close()
-    if is_main:
-        writer.append("run_events", [{"run_id": run_id, "event_time": now(), "status": "finished", "detail": f"{max(0, trainer.state.global_step)} steps"}])
-        writer.flush()
-    return run_id
+
+def _add_callbacks(trainer, p: PreparedRun, recorder, progress, evals: dict, tokenizer, grader, writer, attempt: int,
+                   callbacks: tuple) -> None:
+    """Ours instead of the Trainer's printer and bar: recording, evaluation, our progress bar."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback as HFProgress
+
+    from selector.grader import GRADER_VERSION
+    from trainer.evaluate import EvalCallback
+    from trainer.recorder import RecorderCallback
+
+    for cb in (PrinterCallback, HFProgress):
+        trainer.remove_callback(cb)
+    trainer.add_callback(RecorderCallback(recorder))
+    if evals:
+        trainer.add_callback(EvalCallback(evals, tokenizer, grader, writer, p.run_id, attempt, p.values["eval_steps"],
+                                          p.cfg.seed, GRADER_VERSION, progress))
+    trainer.add_callback(progress)
+    for cb in callbacks:
+        trainer.add_callback(cb)
 
 
 def last_complete_checkpoint(output_dir) -> str | None:

@@ -15,7 +15,7 @@ def model_path(model: str | None) -> str:
     """A loadable model: the toy model (built on first use), a local model directory, or a hub id
     we can reach (real users; offline it fails saying how to point at a local copy)."""
     if model is None:
-        from trainer.toy import ensure_built
+        from trainer.toy_model import ensure_built
 
         return str(ensure_built())
     local = os.path.expanduser(model)

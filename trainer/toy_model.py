@@ -1,4 +1,4 @@
-"""The toy world's tokenizer, tiny Qwen2 model and its CPU pre-training (see trainer.toy).
+"""The toy world's tokenizer, tiny Qwen2 model, its CPU pre-training and its cache (the data: selector/toy.py).
 
 - tokenizer: byte-level BPE in Qwen2's pipeline (single-digit numbers), 409 tokens.
 - model: Qwen2ForCausalLM, hidden 96, 3 layers, 4 heads (2 KV heads), MLP 256, tied embeddings:
@@ -17,7 +17,7 @@ import shutil
 import time
 from pathlib import Path
 
-from trainer import toy
+from selector import toy
 
 SPECIAL = {"pad": "<|pad|>", "bos": "<|bos|>", "eos": "<|end|>"}
 ROLES = ("system", "user", "assistant")
@@ -130,10 +130,26 @@ def is_complete(path: Path, seed: int, steps: int) -> bool:
     return info.get("recipe") == toy.RECIPE_VERSION and info.get("seed") == seed and info.get("steps") == steps
 
 
+def cache_root() -> Path:
+    """$RLVR_CACHE, else $XDG_CACHE_HOME/rlvr-select, else ~/.cache/rlvr-select."""
+    if os.environ.get("RLVR_CACHE"):
+        return Path(os.environ["RLVR_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "rlvr-select"
+
+
+def model_dir(seed: int = 0) -> Path:
+    """Where the toy model of this recipe and seed is cached."""
+    return cache_root() / f"toy-{toy.RECIPE_VERSION}-seed{seed}"
+
+
 def build(seed: int = 0, *, force: bool = False, progress: bool = True, out_dir: Path | None = None,
           steps: int | None = None) -> Path:
-    """Pre-train the toy model and save model + tokenizer into model_dir(seed) (or out_dir)."""
-    out = Path(out_dir) if out_dir is not None else toy.model_dir(seed)
+    """Pre-train the toy model (CPU, a few minutes) and save model + tokenizer with save_pretrained
+    into model_dir(seed), or out_dir. Returns at once if a complete build is there (unless force).
+    Written to a temporary folder and renamed into place, so an interrupted build leaves nothing
+    half-made. `steps` overrides the number of pre-training steps (tests use a handful)."""
+    out = Path(out_dir) if out_dir is not None else model_dir(seed)
     steps = TRAIN["steps"] if steps is None else int(steps)
     if not force and is_complete(out, seed, steps):
         return out
@@ -197,3 +213,8 @@ def build(seed: int = 0, *, force: bool = False, progress: bool = True, out_dir:
         return out
     finally:
         torch.set_num_threads(threads)
+
+
+def ensure_built(seed: int = 0) -> Path:
+    """The toy model's folder, pre-training it first if needed."""
+    return build(seed)

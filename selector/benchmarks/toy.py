@@ -5,11 +5,10 @@ decode hides what sampling can do. 56 new tokens: the longest toy solution is ~4
 """
 
 from selector.benchmark import Benchmark, Sampling
+from selector.toy import benchmark_rows
 
 
 def rows(seed: int) -> list[dict]:
-    from trainer.toy import benchmark_rows  # row generation only; needs no torch
-
     return [{"id": r["id"], "prompt": r["prompt"], "answer": r["answer"]} for r in benchmark_rows(seed)]
 
 

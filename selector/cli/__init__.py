@@ -1,8 +1,9 @@
 """The `select` / `selector` / `python -m selector` command line: parsers and dispatch only.
 
-Each verb lives in its own module with `make_parser(subparsers)`, a config dataclass and
-`main(cfg)`; this file registers them. Verb modules import nothing heavy at module level, so
-`select --help` stays fast.
+Each command lives in its own file in this folder, named after its verb, with a config
+dataclass, `make_parser(subparsers)` and `main(cfg)` that calls the library (selector/,
+trainer/, analysis/); this file registers them. Command files import nothing heavy at module
+level, so `select --help` stays fast.
 
 `select` is a reserved word in bash: `select rank ...` is a syntax error there. Use
 `selector rank ...`, `command select rank ...` or `python -m selector rank ...`.
@@ -14,16 +15,16 @@ import sys
 
 # verb -> (module, config dataclass name)
 VERBS = {
-    "pools": ("selector.pools", "PoolsConfig"),
-    "rank": ("selector.rank", "RankConfig"),
-    "show": ("selector.show", "ShowConfig"),
-    "sql": ("selector.query", "SqlConfig"),
-    "train": ("selector.train", "TrainConfig"),
-    "sweep": ("selector.sweep", "SweepConfig"),
-    "eval": ("selector.evaluation", "EvalConfig"),
-    "results": ("selector.results", "ResultsConfig"),
-    "report": ("selector.report", "ReportConfig"),
-    "toy": ("selector.toy", "ToyConfig"),
+    "pools": ("selector.cli.pools", "PoolsConfig"),
+    "rank": ("selector.cli.rank", "RankConfig"),
+    "show": ("selector.cli.show", "ShowConfig"),
+    "sql": ("selector.cli.sql", "SqlConfig"),
+    "train": ("selector.cli.train", "TrainConfig"),
+    "sweep": ("selector.cli.sweep", "SweepConfig"),
+    "eval": ("selector.cli.eval", "EvalConfig"),
+    "results": ("selector.cli.results", "ResultsConfig"),
+    "report": ("selector.cli.report", "ReportConfig"),
+    "toy": ("selector.cli.toy", "ToyConfig"),
 }
 
 EPILOG = """\
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(argv: list[str] | None = None) -> int:
     """Parse, dispatch, and turn a UserError into one line on stderr and exit code 2."""
-    from selector.config import from_args
+    from selector.cli.arguments import from_args
     from selector.errors import UserError
 
     parser = build_parser()

@@ -7,16 +7,13 @@
 A pi name resolves through the latest ranking of the pool by the chosen score in the store.
 """
 
-import re
 from dataclasses import dataclass
 
+from selector.cli.arguments import add_command
 from selector.config import StoreOptions, option
 from selector.errors import UserError
 
 HELP = "show one example: problem, answer, accuracy history, rank with its confidence interval"
-
-_PI = re.compile(r"^(?:pi|π)(\d+)$", re.IGNORECASE)
-
 
 @dataclass
 class ShowConfig(StoreOptions):
@@ -27,32 +24,7 @@ class ShowConfig(StoreOptions):
 
 
 def make_parser(subparsers):
-    import argparse
-
-    from selector.config import add_arguments
-
-    p = subparsers.add_parser("show", help=HELP, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(p, ShowConfig)
-    return p
-
-
-def resolve(store, pool: str, score: str, name: str) -> tuple[str, list[dict] | None]:
-    """(example id, the ranking it was resolved through or None). `store` may be None."""
-    from selector.score import get_score
-
-    get_score(score)
-    ranking_id = store.latest_ranking_id(pool, score) if store else None
-    ranking = store.ranking(ranking_id) if ranking_id else None
-    m = _PI.match(name.strip())
-    if not m:
-        return name.strip(), ranking
-    k = int(m.group(1))
-    if ranking is None:
-        raise UserError(f"no {score} ranking of pool {pool!r} in the store yet, so {name} means nothing; "
-                        f"run `selector rank --pool {pool} --history FILE` first")
-    if not 1 <= k <= len(ranking):
-        raise UserError(f"{name}: the {score} ranking of {pool!r} has pi1..pi{len(ranking)}")
-    return ranking[k - 1]["example_id"], ranking
+    return add_command(subparsers, "show", HELP, __doc__, ShowConfig)
 
 
 def main(cfg: ShowConfig) -> dict:
@@ -60,14 +32,15 @@ def main(cfg: ShowConfig) -> dict:
 
     from selector.paths import store_dir
     from selector.pools import load_pool
+    from selector.ranking import is_pi, resolve_name
     from selector.store import Store
 
     if not cfg.name:
         raise UserError("give an example: pi<k> or an example id, e.g. `selector show pi13 --pool dsr-sub`")
     pool = load_pool(cfg.pool, cfg.data_dir)
     root = store_dir(cfg.store)
-    store = Store.open(root) if (root / "STORE.json").exists() or _PI.match(cfg.name.strip()) else None
-    example_id, ranking = resolve(store, pool.name, cfg.score, cfg.name)
+    store = Store.open(root) if (root / "STORE.json").exists() or is_pi(cfg.name) else None
+    example_id, ranking = resolve_name(store, pool.name, cfg.score, cfg.name)
     ex = pool.get(example_id)
     info = {"example_id": ex.id, "pool": pool.name, "answer": ex.answer, "problem": ex.problem,
             "bad_gold": pool.bad_golds.get(ex.id), "score": cfg.score}

@@ -1,8 +1,8 @@
 """Store ingest: rollout rows through the store's append path vs pyarrow's Parquet writer.
 
-    python benchmarks/store_ingest.py                 # 1,000,000 rows (~3 GB of memory, a few minutes)
-    python benchmarks/store_ingest.py --quick         # 100,000 rows
-    python benchmarks/store_ingest.py --rows 300000 --repeats 3
+    python perf/store_ingest.py                 # 1,000,000 rows (~3 GB of memory, a few minutes)
+    python perf/store_ingest.py --quick         # 100,000 rows
+    python perf/store_ingest.py --rows 300000 --repeats 3
 
 The rows are what a paper-sized history run records: steps of 128 prompts x 8 rollouts = 1,024
 rows, every column of the `rollouts` table filled, completions of realistic length (log-normal,
@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from selector.store import TABLES, Store, _arrow_schema
+from selector.store import TABLES, Store
+from selector.store.schema import arrow_schema
 
 ROWS_PER_STEP = 128 * 8
 WORDS = ("the", "so", "we", "get", "then", "let", "thus", "therefore", "compute", "substitute", "solve", "check",
@@ -109,7 +110,7 @@ def main():
     started = time.perf_counter()
     steps = make_steps(n_rows)
     columns = {c: [r[c] for rows in steps for r in rows] for c in TABLES["rollouts"]}
-    table = pa.table(columns, schema=_arrow_schema("rollouts"))
+    table = pa.table(columns, schema=arrow_schema("rollouts"))
     del columns
     text_mb = sum(len(r["completion"]) for rows in steps for r in rows) / 1e6
     print(f"{n_rows:,} rows in {len(steps)} steps of {ROWS_PER_STEP}, {text_mb:,.0f} MB of completion text "

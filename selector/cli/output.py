@@ -1,5 +1,5 @@
-"""Printing and saving result rows: a rich table by default, JSON or CSV for scripts, and
-`--out FILE` (csv, parquet, json) to keep them."""
+"""How commands print and save result rows: a rich table by default, JSON or CSV for scripts,
+and `--out FILE` (csv, parquet, json) to keep them."""
 
 import csv
 import io

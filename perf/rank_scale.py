@@ -1,8 +1,8 @@
 """Ranking at scale: per-example epoch accuracy and the variance ranking over a recorded history run.
 
-    python benchmarks/rank_scale.py                   # 1x, 2x, 5x, 10x, 20x the paper's history run (~3 min)
-    python benchmarks/rank_scale.py --quick           # 1x and 5x
-    python benchmarks/rank_scale.py --scales 1,20 --repeats 5
+    python perf/rank_scale.py                   # 1x, 2x, 5x, 10x, 20x the paper's history run (~3 min)
+    python perf/rank_scale.py --quick           # 1x and 5x
+    python perf/rank_scale.py --scales 1,20 --repeats 5
 
 1x is the paper's history run: the 1,209 DSR-sub examples, 128 prompts x 8 rollouts per step, 9
 steps per epoch (the loader drops the last partial batch, so each epoch 57 examples sit out) and
@@ -46,10 +46,10 @@ def build(root: Path, scale: int, seed: int = 0) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from selector.store import _arrow_schema
+    from selector.store.schema import arrow_schema
 
     Store.open(root, create=True)  # STORE.json, the tables' schema files, views.sql
-    schema = _arrow_schema("rollouts")
+    schema = arrow_schema("rollouts")
     rng = np.random.default_rng(seed)
     n_ex = EXAMPLES * scale
     ids = np.array([str(i) for i in range(n_ex)], dtype=object)

@@ -15,6 +15,7 @@ section the store has no data for says so and names the command that records it.
 import sys
 from dataclasses import dataclass
 
+from selector.cli.arguments import add_command
 from selector.config import StoreOptions, option
 
 HELP = "write PNG plots and an offline index.html of the store: ranking, sweep, training curves"
@@ -31,13 +32,7 @@ class ReportConfig(StoreOptions):
 
 
 def make_parser(subparsers):
-    import argparse
-
-    from selector.config import add_arguments
-
-    p = subparsers.add_parser("report", help=HELP, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(p, ReportConfig)
-    return p
+    return add_command(subparsers, "report", HELP, __doc__, ReportConfig)
 
 
 def main(cfg: ReportConfig) -> list:

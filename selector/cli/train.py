@@ -11,30 +11,21 @@ under <store>/checkpoints/<run_id>/. Re-running the same command on a finished r
 nothing; an interrupted run continues with --resume.
 """
 
-import argparse
 
-from trainer.config import TrainConfig
+from selector.cli.arguments import add_command
+from selector.runs import TrainConfig
 
 HELP = "run GRPO (a history run over a pool, or 1-shot / few-shot on chosen examples), recording every rollout"
-CONFIG = TrainConfig
 
 
 def make_parser(subparsers):
-    from selector.config import add_arguments
-
-    p = subparsers.add_parser("train", help=HELP, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(p, TrainConfig)
-    return p
+    return add_command(subparsers, "train", HELP, __doc__, TrainConfig)
 
 
 def main(cfg: TrainConfig) -> str | None:
-    from selector.errors import UserError
+    from selector.errors import require_extra
 
-    try:
-        import torch  # noqa: F401  (only to say clearly what is missing)
-        import trl  # noqa: F401
-    except ImportError as e:
-        raise UserError(f"`selector train` needs the train extra ({e.name} is missing): pip install -e '.[train]'") from None
+    require_extra("`selector train`")
     from trainer.grpo import train
 
     run_id = train(cfg)

@@ -1,7 +1,7 @@
 """CLI start-up: `selector --help` wall time, and what importing the package costs and loads.
 
-    python benchmarks/cli_startup.py              # 15 runs of each, interleaved
-    python benchmarks/cli_startup.py --quick      # 5 runs
+    python perf/cli_startup.py              # 15 runs of each, interleaved
+    python perf/cli_startup.py --quick      # 5 runs
 
 Each figure is a fresh process, so it includes the interpreter's own start; the baseline is
 `python -c pass`, run interleaved with the others. Figures are medians (and the best run).

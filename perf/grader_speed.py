@@ -1,7 +1,7 @@
 """Grader throughput: the project's batch grader on every core vs math-verify called directly.
 
-    python benchmarks/grader_speed.py              # the whole mix (5,547 pairs; about 2 minutes)
-    python benchmarks/grader_speed.py --quick      # every 4th pair
+    python perf/grader_speed.py              # the whole mix (5,547 pairs; about 2 minutes)
+    python perf/grader_speed.py --quick      # every 4th pair
 
 The mix, from the six evaluation benchmarks in the data directory (MATH500, Minerva, OlympiadBench,
 AIME24, AIME25, AMC23: 1,547 golds, read as `selector eval` reads them):
@@ -37,7 +37,8 @@ import sys
 import time
 from decimal import Decimal, localcontext
 
-from selector.benchmark import get_benchmark, load_rows
+from selector.benchmark import load_rows
+from selector.benchmarks import get_benchmark
 from selector.grader import (Grader, _as_number, _gold_problem, _grade_slow, _normalize, _prepare, _Question,
                              extract_boxed)
 from selector.paths import find_data_file

@@ -21,7 +21,8 @@ import json
 import sys
 from dataclasses import dataclass
 
-from selector.config import OutputOptions, StoreOptions, option
+from selector.cli.arguments import OutputOptions, add_command
+from selector.config import StoreOptions, option
 from selector.errors import UserError
 
 HELP = "evaluate a model on benchmarks (MATH500, AIME, ..., toy) with the paper's protocol; record every sample"
@@ -31,8 +32,10 @@ BACKENDS = ("hf", "vllm")
 
 @dataclass
 class EvalConfig(StoreOptions, OutputOptions):
-    model: str | None = option(None, "model directory, checkpoint or hub id (default: the embedded toy model)", metavar="PATH_OR_HUB_ID")
-    bench: str | None = option(None, "benchmarks, comma list (math6 = the paper's six); default: toy for the toy model, else math6", metavar="LIST")
+    model: str | None = option(None, "model directory, checkpoint or hub id (default: the embedded toy model)",
+                               metavar="PATH_OR_HUB_ID")
+    bench: str | None = option(None, "benchmarks, comma list (math6 = the paper's six); default: toy for the toy model, "
+                                     "else math6", metavar="LIST")
     protocol: str = option("paper", "sampling protocol: paper (each benchmark's own), greedy, sampled")
     temperature: float | None = option(None, "override the sampling temperature (0 = greedy)", metavar="T")
     samples: int | None = option(None, "override the samples per problem", metavar="N")
@@ -46,45 +49,30 @@ class EvalConfig(StoreOptions, OutputOptions):
 
 
 def make_parser(subparsers):
-    import argparse
-
-    from selector.config import add_arguments
-
-    p = subparsers.add_parser("eval", help=HELP, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(p, EvalConfig)
-    return p
+    return add_command(subparsers, "eval", HELP, __doc__, EvalConfig)
 
 
 def main(cfg: EvalConfig) -> list[dict]:
-    from selector.benchmark import get_benchmark, load_rows, parse_names, sampling
-    from selector.benchmarks import MATH6
+    from selector.benchmarks import MATH6, eval_jobs, parse_names
+    from selector.errors import require_extra
     from selector.grader import GRADER_VERSION
-    from selector.paths import store_dir
-    from selector.store import Store, code_version, host, now
+    from selector.paths import slug, store_dir
+    from selector.store import RunLog, Store
 
     if cfg.backend not in BACKENDS:
         raise UserError(f"unknown backend {cfg.backend!r}; valid backends: {', '.join(BACKENDS)}")
     if cfg.limit is not None and cfg.limit < 1:
         raise UserError("--limit must be >= 1")
     names = parse_names(cfg.bench or ("toy" if cfg.model is None else "math6"))
-    jobs = []
-    for name in names:  # every benchmark file is found and read before any model is loaded
-        bench = get_benchmark(name)
-        s = sampling(bench, cfg.protocol, temperature=cfg.temperature, samples=cfg.samples,
+    jobs = eval_jobs(names, cfg.data_dir, cfg.limit, cfg.protocol, temperature=cfg.temperature, samples=cfg.samples,
                      max_new_tokens=cfg.max_new_tokens, top_p=cfg.top_p)
-        jobs.append((name, load_rows(bench, cfg.data_dir, cfg.limit), s))
-    try:
-        import torch  # noqa: F401  (only to say clearly what is missing)
-        import transformers  # noqa: F401
-    except ImportError as e:
-        raise UserError(f"`selector eval` needs the train extra ({e.name} is missing): pip install -e '.[train]'") from None
+    require_extra("`selector eval`", modules=("torch", "transformers"))
     from trainer.model import model_path
 
     path = model_path(cfg.model)
     key = json.dumps({"model": cfg.model or path, "jobs": [(n, len(r), s.__dict__) for n, r, s in jobs], "limit": cfg.limit,
                       "seed": cfg.seed, "backend": cfg.backend, "grader": GRADER_VERSION}, sort_keys=True)
-    slug = "".join(c if c.isalnum() else "-" for c in (cfg.model or "toy").rstrip("/").rsplit("/", 1)[-1])[:32]
-    run_id = cfg.run_id or f"eval-{slug}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+    run_id = cfg.run_id or f"eval-{slug(cfg.model or 'toy', 32)}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
     store = Store.open(store_dir(cfg.store), create=True)
     existing = store.run(run_id)
@@ -93,44 +81,39 @@ def main(cfg: EvalConfig) -> list[dict]:
     if done:
         print(f"run {run_id}: {', '.join(sorted(done))} already evaluated" + ("" if todo else "; nothing to do"), file=sys.stderr)
     if todo:
-        _evaluate(cfg, store, run_id, path, todo, existing is None, key, GRADER_VERSION, code_version(), host(), now)
+        log = RunLog(store, run_id)
+        create = None if existing else dict(kind="eval", pool=None, model=cfg.model or path, grader_version=GRADER_VERSION,
+                                            config={**json.loads(key), "model_path": path, "protocol": cfg.protocol})
+        _evaluate(cfg, log, path, todo, create, GRADER_VERSION)
     return _print(store, run_id, jobs, cfg, MATH6)
 
 
-def _evaluate(cfg, store, run_id, path, todo, new, key, grader_version, version, hostname, now) -> None:
+def _evaluate(cfg, log, path, todo, create, grader_version) -> None:
     from selector.grader import Grader
     from trainer.evaluate import evaluate_model
 
-    writer = store.run_writer(run_id)
-    attempt = 0 if new else store.attempts(run_id)
-    if new:
-        writer.append("runs", [{"run_id": run_id, "kind": "eval", "pool": None, "model": cfg.model or path,
-                                "config": json.dumps({**json.loads(key), "model_path": path, "protocol": cfg.protocol}),
-                                "grader_version": grader_version, "code_version": version, "created_at": now(), "host": hostname}])
-    writer.append("run_events", [{"run_id": run_id, "event_time": now(), "status": "running", "detail": f"attempt {attempt}"}])
-    writer.flush()
+    attempt = log.next_attempt()
+    log.start(attempt, create=create)
 
     def record(name, acc, samples):  # one benchmark at a time, so an interrupted eval keeps what it finished
-        writer.append("eval_samples", [{**s, "run_id": run_id, "attempt": attempt, "step": 0, "grader_version": grader_version}
-                                       for s in samples])
-        writer.flush()
+        log.writer.append("eval_samples", [{**s, "run_id": log.run_id, "attempt": attempt, "step": 0,
+                                            "grader_version": grader_version} for s in samples])
+        log.writer.flush()
         print(f"{name}: accuracy {100 * acc:.1f}% over {len(samples)} samples", file=sys.stderr)
 
     grader = Grader(timeout_s=5.0).start()  # workers load sympy while the model loads
     try:
         evaluate_model(path, todo, cfg.backend, cfg.seed, grader, record, cfg.batch_size)
     except BaseException as e:
-        writer.append("run_events", [{"run_id": run_id, "event_time": now(), "status": "failed", "detail": f"{type(e).__name__}: {str(e)[:500]}"}])
-        writer.flush()
+        log.fail(e)
         raise
     finally:
         grader.close()
-    writer.append("run_events", [{"run_id": run_id, "event_time": now(), "status": "finished", "detail": f"{len(todo)} benchmarks"}])
-    writer.flush()
+    log.finish(f"{len(todo)} benchmarks")
 
 
 def _print(store, run_id, jobs, cfg, math6) -> list[dict]:
-    from selector.output import emit
+    from selector.cli.output import emit
 
     scores = {r["benchmark"]: r for r in store.run_eval_scores(run_id)}
     rows = [{"benchmark": n, "problems": scores[n]["problems"], "sampling": s.describe(), "accuracy": scores[n]["accuracy"],

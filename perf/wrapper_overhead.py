@@ -1,8 +1,8 @@
 """Wrapper overhead: step time of the recording GRPO wrapper vs plain TRL GRPOTrainer.
 
-    python benchmarks/wrapper_overhead.py                 # 4 rounds x 2 runs x 14 steps (~3 min on 2 cores)
-    python benchmarks/wrapper_overhead.py --quick         # 1 round x 8 steps
-    python benchmarks/wrapper_overhead.py --model "$(selector toy path)" --rounds 5
+    python perf/wrapper_overhead.py                 # 4 rounds x 2 runs x 14 steps (~3 min on 2 cores)
+    python perf/wrapper_overhead.py --quick         # 1 round x 8 steps
+    python perf/wrapper_overhead.py --model "$(selector toy path)" --rounds 5
 
 Both sides train the same model (default: the toy architecture after 3 pre-training steps, built
 here in seconds; --model for another), on the same data (the first 64 toy-pool problems) with the
@@ -12,7 +12,7 @@ the plain trainer (that first run is a warm-up and not counted).
 - wrapper: `trainer.grpo.train`: grading in worker processes with a hard deadline, every rollout
   handed to the recorder and written as one Parquet part per step, TRL's metrics recorded, the
   progress bar;
-- plain: `trl.GRPOTrainer` with the in-process reward `trainer.reward.outcome_reward` (the same
+- plain: `trl.GRPOTrainer` with the in-process reward `selector.rewards.outcome_reward` (the same
   grader, no workers, nothing recorded); TRL's printer of log dicts removed, as the wrapper does.
 A step's time is the wall time between two `on_step_end` callbacks (the wrapper's recorder
 flushes inside its own on_step_end, which runs before the timer's, so the write is counted); the
@@ -55,7 +55,7 @@ class StepTimer(TrainerCallback):
 
 
 def run_wrapper(pool: str, model: str, store: Path, steps: int, seed: int, name: str) -> StepTimer:
-    from trainer.config import TrainConfig
+    from selector.runs import TrainConfig
     from trainer.grpo import train
 
     timer = StepTimer()
@@ -71,8 +71,8 @@ def run_plain(args, pool: str, model: str, out: Path, steps: int) -> StepTimer:
     from trl import GRPOTrainer
 
     from selector.pools import load_pool
-    from trainer.grpo import build_rows
-    from trainer.reward import outcome_reward
+    from selector.runs import build_rows
+    from selector.rewards import outcome_reward
 
     tokenizer = AutoTokenizer.from_pretrained(model)
     if tokenizer.pad_token is None:
@@ -104,10 +104,10 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="wrapper-overhead-"))
     model = args.model
     if model is None:
-        from trainer.toy import build
+        from trainer.toy_model import build
 
         model = str(build(out_dir=tmp / "model", steps=3, progress=False, force=True))
-    from trainer.toy import pool_rows
+    from selector.toy import pool_rows
 
     pool_file = tmp / "pool.jsonl"
     pool_file.write_text("".join(json.dumps(r) + "\n" for r in pool_rows()[:64]))

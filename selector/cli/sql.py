@@ -4,15 +4,15 @@
     selector sql "SELECT * FROM scores WHERE rank <= 16 ORDER BY score, rank" --csv
 
 Tables (facts, append-only): runs, run_events, rollouts, eval_samples, history_import, rankings.
-Views (derived, defined once in store.py): run_status, epoch_accuracy, example_order, scores
+Views (derived, defined once in selector/store/views.sql): run_status, epoch_accuracy, example_order, scores
 (the latest ranking of each run and score), rollouts_all / eval_samples_all (every resume attempt).
 The same views work in the duckdb CLI: `cd rlvr-store && duckdb -init views.sql`.
 """
 
-import argparse
 from dataclasses import dataclass
 
-from selector.config import OutputOptions, option
+from selector.cli.arguments import OutputOptions, add_command
+from selector.config import option
 from selector.errors import UserError
 
 HELP = "run read-only SQL over the store (tables: runs, rollouts, eval_samples, epoch_accuracy, scores, ...)"
@@ -29,11 +29,7 @@ class SqlConfig(OutputOptions):
 
 
 def make_parser(subparsers):
-    from selector.config import add_arguments
-
-    p = subparsers.add_parser("sql", help=HELP, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(p, SqlConfig)
-    return p
+    return add_command(subparsers, "sql", HELP, __doc__, SqlConfig)
 
 
 def run_query(store, query: str) -> tuple[list[str], list[tuple]]:
@@ -68,7 +64,7 @@ def _first_line(e: Exception) -> str:
 
 
 def main(cfg: SqlConfig) -> list[dict]:
-    from selector.output import emit
+    from selector.cli.output import emit, save
     from selector.paths import store_dir
     from selector.store import Store
 
@@ -80,8 +76,6 @@ def main(cfg: SqlConfig) -> list[dict]:
     shown = rows if (cfg.json or cfg.csv or len(rows) <= cfg.max_rows) else rows[: cfg.max_rows]
     caption = f"{len(rows)} rows" + (f" (first {cfg.max_rows} shown; --csv or --out for all)" if len(shown) < len(rows) else "")
     if cfg.out:
-        from selector.output import save
-
         save(rows, columns, cfg.out)
     emit(shown, columns, json_out=cfg.json, csv_out=cfg.csv, caption=caption)
     return rows

@@ -1,0 +1,159 @@
+-- The store's views: every derived number, defined once. DuckDB SQL over the Parquet shards.
+--
+-- `{root}` stands for the store directory: the package's readers put its absolute path there
+-- (selector/store/store.py), and the copy written into each store as views.sql has `.`, so that
+-- `cd STORE && duckdb -init views.sql` opens the same views in the duckdb CLI.
+--
+-- Public API (documented in README, stable across versions; query them with `selector sql`):
+--   tables (facts, append-only): runs, run_events, history_import, rankings, sweeps
+--   rollouts, eval_samples, metrics          latest attempt of each (run, step)
+--   rollouts_all, eval_samples_all, metrics_all   every attempt
+--   run_status, epoch_accuracy, example_order, step_accuracy, scores
+--   eval_problems, eval_scores, eval_average, run_eval_summary, pass_at_k(n, c, k)
+--   sweep_results, sweep_summary, sweep_base
+--   train_behaviour, eval_behaviour, run_saturation, reflection_words(text)
+-- Anything else is internal.
+
+CREATE OR REPLACE VIEW runs AS SELECT * FROM read_parquet('{root}/runs/*/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW run_events AS SELECT * FROM read_parquet('{root}/run_events/*/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW history_import AS SELECT * FROM read_parquet('{root}/history_import/*/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW metrics_all AS SELECT * FROM read_parquet('{root}/metrics/*/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW rankings AS SELECT * FROM read_parquet('{root}/rankings/*/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW rollouts_all AS SELECT * FROM read_parquet('{root}/rollouts/*/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW eval_samples_all AS SELECT * FROM read_parquet('{root}/eval_samples/*/*.parquet', union_by_name = true);
+
+-- A resumed run may record a step again: keep the latest attempt's rows for each (run, step).
+CREATE OR REPLACE MACRO latest_attempt(name) AS TABLE
+SELECT * EXCLUDE (last_attempt) FROM (
+    SELECT *, max(attempt) OVER (PARTITION BY run_id, step) AS last_attempt FROM query_table(name)
+) WHERE attempt = last_attempt;
+CREATE OR REPLACE VIEW rollouts AS FROM latest_attempt('rollouts_all');
+CREATE OR REPLACE VIEW eval_samples AS FROM latest_attempt('eval_samples_all');
+CREATE OR REPLACE VIEW metrics AS FROM latest_attempt('metrics_all');
+
+-- Each run with its latest status (events are appended; ties broken by status text).
+CREATE OR REPLACE VIEW run_status AS
+SELECT r.*, e.status, e.event_time AS updated_at, e.detail
+FROM runs r LEFT JOIN (
+    SELECT * FROM run_events QUALIFY row_number() OVER (PARTITION BY run_id ORDER BY event_time DESC, status DESC) = 1
+) e USING (run_id);
+
+-- Training accuracy of each example at each epoch, from recorded rollouts and imported histories.
+-- For an imported history an "epoch" is an appearance (the authors' loader drops the last
+-- partial batch every epoch, so an example can sit an epoch out).
+CREATE OR REPLACE VIEW epoch_accuracy AS
+SELECT run_id, example_id, epoch, count_if(correct) AS n_correct, count(*) AS n, avg(correct::DOUBLE) AS acc
+FROM rollouts GROUP BY run_id, example_id, epoch
+UNION ALL BY NAME
+SELECT run_id, example_id, epoch, CAST(round(acc * n) AS BIGINT) AS n_correct, CAST(n AS BIGINT) AS n, acc
+FROM history_import;
+
+-- The order in which each run first met each example: the tie-break of every ranking.
+CREATE OR REPLACE VIEW example_order AS
+SELECT run_id, example_id, CAST(min(first_seen) AS BIGINT) AS first_seen FROM history_import GROUP BY run_id, example_id
+UNION ALL BY NAME
+SELECT run_id, example_id,
+       row_number() OVER (PARTITION BY run_id ORDER BY min(step), arg_min(batch_index, step), example_id) - 1 AS first_seen
+FROM rollouts GROUP BY run_id, example_id;
+
+CREATE OR REPLACE VIEW sweeps AS SELECT * FROM read_parquet('{root}/sweeps/*/*.parquet', union_by_name = true);
+
+-- Unbiased pass@k from n samples of which c are correct (Chen et al. 2021, "Evaluating Large
+-- Language Models Trained on Code"): 1 - C(n-c, k) / C(n, k), computed as their numerically
+-- stable product 1 - prod(1 - k/i) over i = n-c+1 .. n. NULL when k > n.
+CREATE OR REPLACE MACRO pass_at_k(n, c, k) AS
+    CASE WHEN k > n THEN NULL WHEN n - c < k THEN 1.0
+         ELSE 1.0 - coalesce(list_product(list_transform(range(CAST(n - c + 1 AS BIGINT), CAST(n + 1 AS BIGINT)), lambda i: 1.0 - k / i)), 1.0) END;
+
+-- Each evaluated problem at each step: n samples, c correct.
+CREATE OR REPLACE VIEW eval_problems AS
+SELECT run_id, step, benchmark, problem_id, count(*) AS n, count_if(correct) AS c, min(grader_version) AS grader_version
+FROM eval_samples GROUP BY run_id, step, benchmark, problem_id;
+
+-- Each benchmark's score at each step: accuracy = the mean over problems of c/n (avg@n, which is
+-- pass@1; the paper's "avg@8"), and pass@n with n the samples per problem. Other k:
+-- SELECT avg(pass_at_k(n, c, 4)) FROM eval_problems WHERE ...
+CREATE OR REPLACE VIEW eval_scores AS
+SELECT run_id, step, benchmark, count(*) AS problems, min(n) AS samples, avg(c / n) AS accuracy,
+       avg(pass_at_k(n, c, n)) AS pass_at_n, min(grader_version) AS grader_version
+FROM eval_problems GROUP BY run_id, step, benchmark;
+
+-- The average over benchmarks at each step (the paper's "average of the six").
+CREATE OR REPLACE VIEW eval_average AS
+SELECT run_id, step, count(*) AS n_benchmarks, string_agg(benchmark, ',' ORDER BY benchmark) AS benchmarks, avg(accuracy) AS accuracy
+FROM eval_scores GROUP BY run_id, step;
+
+-- Each run's evaluation in brief: before training (step 0), at its last evaluated step, and at
+-- its best step (the earliest of equals).
+CREATE OR REPLACE VIEW run_eval_summary AS
+WITH a AS (SELECT *, max(accuracy) FILTER (WHERE step > 0) OVER (PARTITION BY run_id) AS top FROM eval_average)
+SELECT run_id, any_value(benchmarks) AS benchmarks,
+       max(accuracy) FILTER (WHERE step = 0) AS base,
+       arg_max(accuracy, step) FILTER (WHERE step > 0) AS final, max(step) FILTER (WHERE step > 0) AS final_step,
+       any_value(top) AS best, min(step) FILTER (WHERE step > 0 AND accuracy = top) AS best_step
+FROM a GROUP BY run_id;
+
+-- Every planned run of every sweep with its status and evaluation summary.
+CREATE OR REPLACE VIEW sweep_results AS
+SELECT s.sweep, s.position, s.label, s.grp, s.seed, s.run_id, coalesce(r.status, 'planned') AS status,
+       e.benchmarks, e.base, e.final, e.final_step, e.best, e.best_step
+FROM sweeps s LEFT JOIN run_status r USING (run_id) LEFT JOIN run_eval_summary e USING (run_id);
+
+-- A sweep in the paper's table form: each planned item (pi1, the set pi1+pi13, random, bottom, full
+-- pool, ...) over its seeds; mean and sample standard deviation over the seeds that have evals.
+CREATE OR REPLACE VIEW sweep_summary AS
+SELECT sweep, min(position) AS position, label, grp, count(*) AS runs, count_if(status = 'finished') AS finished,
+       any_value(benchmarks) AS benchmarks, avg(base) AS base, avg(final) AS final, stddev_samp(final) AS final_sd,
+       avg(best) AS best, stddev_samp(best) AS best_sd
+FROM sweep_results GROUP BY sweep, label, grp;
+
+-- The base model of a sweep: the mean of its runs' evaluations before training (step 0).
+CREATE OR REPLACE VIEW sweep_base AS
+SELECT sweep, avg(base) AS base, count(*) AS runs, any_value(benchmarks) AS benchmarks
+FROM sweep_results WHERE base IS NOT NULL GROUP BY sweep;
+
+-- Training accuracy of each example at each step: a 1-shot run's curve on its own example.
+CREATE OR REPLACE VIEW step_accuracy AS
+SELECT run_id, step, example_id, count_if(correct) AS n_correct, count(*) AS n, avg(correct::DOUBLE) AS acc
+FROM rollouts GROUP BY run_id, step, example_id;
+
+-- Self-reflection words in a completion (the paper's Fig. 4 counts "rethink", "recheck" and
+-- "recalculate"; re-evaluate, re-examine and double-check are the same behaviour in other words).
+-- Counted case-insensitively, each occurrence once, with or without a hyphen ("re-check").
+CREATE OR REPLACE MACRO reflection_words(text) AS
+    len(regexp_extract_all(lower(text), '\b(re-?think|re-?check|re-?calculat|re-?evaluat|re-?examin|double[- ]?check)'));
+
+-- Each run's training behaviour per step: from its rollouts (accuracy over the batch, completion
+-- length, self-reflection) and from the trainer's logged metrics (policy entropy, KL, loss).
+CREATE OR REPLACE VIEW train_behaviour AS
+WITH r AS (
+    SELECT run_id, step, count(*) AS rollouts, avg(correct::DOUBLE) AS accuracy, avg(completion_tokens) AS completion_tokens,
+           avg(reflection_words(completion)) AS reflection_words, avg((reflection_words(completion) > 0)::DOUBLE) AS reflection_rate
+    FROM rollouts GROUP BY run_id, step
+), m AS (
+    SELECT run_id, step, any_value(value) FILTER (WHERE name = 'entropy') AS entropy, any_value(value) FILTER (WHERE name = 'kl') AS kl,
+           any_value(value) FILTER (WHERE name = 'loss') AS loss
+    FROM metrics GROUP BY run_id, step
+)
+SELECT * FROM r LEFT JOIN m USING (run_id, step);
+
+-- Each run's test completions per evaluated step and benchmark: length and self-reflection.
+CREATE OR REPLACE VIEW eval_behaviour AS
+SELECT run_id, step, benchmark, count(*) AS completions, avg(completion_tokens) AS completion_tokens,
+       avg(reflection_words(completion)) AS reflection_words, avg((reflection_words(completion) > 0)::DOUBLE) AS reflection_rate
+FROM eval_samples GROUP BY run_id, step, benchmark;
+
+-- The step at which a run's training accuracy saturates: the first step whose accuracy over its
+-- batch, averaged over that step and the 4 before it, reaches 90%. NULL if it never does.
+CREATE OR REPLACE VIEW run_saturation AS
+SELECT run_id, min(step) FILTER (WHERE smoothed >= 0.9) AS saturation_step FROM (
+    SELECT run_id, step, avg(accuracy) OVER (PARTITION BY run_id ORDER BY step ROWS BETWEEN 4 PRECEDING AND CURRENT ROW) AS smoothed
+    FROM train_behaviour
+) GROUP BY run_id;
+
+-- The latest ranking of each (run, score); `select rank` appends rankings, never edits them.
+CREATE OR REPLACE VIEW scores AS
+SELECT * FROM rankings WHERE ranking_id IN (
+    SELECT ranking_id FROM (SELECT DISTINCT run_id, score, ranking_id, created_at FROM rankings)
+    QUALIFY row_number() OVER (PARTITION BY run_id, score ORDER BY created_at DESC, ranking_id DESC) = 1
+);
