@@ -360,11 +360,19 @@ def _grade_slow(completion: str, gold: str, fallback: bool = False) -> Grade:
     return _grade(completion, gold, fallback, fast=False)
 
 
-def grade(completion: str, gold: str, *, fallback: bool = False) -> Grade:
+def grade(completion: str, gold: str, *, fallback: bool = False, mode: str = "strict", benchmark: str | None = None) -> Grade:
     """Grade one response (the response only, never the prompt) against a LaTeX gold answer.
 
     In-process, with no hard deadline: use Grader for untrusted text at scale.
+    mode="paper" grades as the paper's evaluation did instead (selector/paper_grader.py, in a
+    worker with a 3 s deadline; gold from paper_grader.paper_gold, benchmark= required).
     """
+    if mode == "paper":
+        from selector import paper_grader
+
+        return paper_grader.grade(completion, gold, benchmark)
+    if mode != "strict":
+        raise ValueError(f"unknown grading mode {mode!r}; valid modes: strict, paper")
     return _grade(completion, gold, fallback)
 
 
