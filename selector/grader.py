@@ -55,12 +55,7 @@ from selector import verify_speedup
 GRADER_VERSION = f"g1+math-verify-{version('math-verify')}"
 
 
-@dataclass(frozen=True)
-class Grade:
-    correct: bool
-    formatted: bool  # an answer was extracted (a complete box, or the fallback when enabled)
-    extracted: str | None  # the extracted answer text, None if none
-    timed_out: bool = False
+from selector.verdict import Grade  # noqa: E402  (the verdict of both grading modes, re-exported)
 
 
 # --------------------------------------------------------------------------- extraction

@@ -63,7 +63,7 @@ from dataclasses import dataclass
 from math import isclose
 from typing import Callable
 
-from selector.grader import Grade
+from selector.verdict import Grade
 from selector.paper_parser import CHOICE_LETTER, CHOICES, choice_from_text, extract, normalise, shorten_relations
 
 TIMEOUT_S = 3.0  # their per-item limit (Q/evaluate.py: pool.map(..., timeout=3)); a timeout is wrong

@@ -55,7 +55,7 @@ QWEN_MATH_15B = {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "
 PAPER = {"prompts_per_step": 128, "num_generations": 8, "micro_batch_size": 16, "max_prompt_length": 1024,
          "max_completion_length": 3072, "bf16": True, "activation_checkpointing": True, "beta": 0.001}
 
-# Settings found with benchmarks/plan_table.py (the largest micro-batch that fits, at TRL's default vLLM
+# Settings found with perf/plan_table.py (the largest micro-batch that fits, at TRL's default vLLM
 # share). 1 GPU of 80 GB, full fine-tuning: vLLM colocate; generation in chunks of 8 x 16 = 128 completions,
 # which vLLM's KV cache at that share holds in one wave.
 ONE_GPU_80GB = {"use_vllm": True, "vllm_gpu_memory_utilization": 0.3, "micro_batch_size": 8, "steps_per_generation": 16}
