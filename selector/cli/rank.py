@@ -13,6 +13,7 @@ The ranking (pi1, pi2, ...) is printed and appended to the store's `rankings` ta
 `select show pi13` and later the sweeps resolve pi names.
 """
 
+import os
 import sys
 from dataclasses import dataclass
 
@@ -82,6 +83,8 @@ def main(cfg: RankConfig) -> list[dict]:
         pool = load_pool(cfg.pool, cfg.data_dir)
         if cfg.model or (not cfg.history and pool.name in TRAINABLE_BY_DEFAULT):
             run_id = _history_run(cfg)
+            if os.environ.get("RANK", "0") != "0":
+                return []  # `accelerate launch -m selector rank`: the main process ranks, once
             store = Store.open(root)
         elif not cfg.history:
             raise UserError(f"nothing to rank pool {pool.name!r} by: give --history FILE (a per-example accuracy history), "
@@ -116,10 +119,11 @@ def _history_run(cfg: RankConfig) -> str:
     from selector.runs import TrainConfig, training_options
 
     require_extra("a history run")
+    from selector.cli.train import train_somewhere
     from trainer.grpo import train
 
-    return train(TrainConfig(**training_options(cfg), pool=cfg.pool, seed=cfg.seed, resume=cfg.resume, store=cfg.store,
-                             data_dir=cfg.data_dir))
+    return train_somewhere(TrainConfig(**training_options(cfg), pool=cfg.pool, seed=cfg.seed, resume=cfg.resume,
+                                       store=cfg.store, data_dir=cfg.data_dir), train)
 
 
 def _print(shown, rows, rankings, pool, run_id, cfg) -> None:
