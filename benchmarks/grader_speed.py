@@ -43,8 +43,8 @@ import time
 from decimal import Decimal, localcontext
 
 from selector.benchmark import get_benchmark, load_rows
-from selector.grader import (Grader, _exact_number, _gold_problem, _grade_math_verify, _grade_slow, _normalize, _prepare,
-                             _Question, _same_clock_time, default_workers, extract_boxed)
+from selector.grader import (Grader, _gold_problem, _grade_math_verify, _grade_slow, _normalize, _prepare, _Question,
+                             _same_clock_time, default_workers, extract_boxed)
 from selector.paths import find_data_file
 
 BENCHMARKS = ["math500", "minerva_math", "olympiadbench", "aime24", "aime25", "amc23"]
@@ -126,8 +126,8 @@ def _answered_without_math_verify(completion: str, gold: str) -> str | None:
         return "bad gold or empty answer"
     if _same_clock_time(pred, norm_gold) is not None:
         return "clock time"
-    fractions = "\\frac" in pred + norm_gold or "/" in pred + norm_gold
-    return "fraction rule" if fractions else "number rule"
+    plain = _NUMERIC.fullmatch(pred) and _NUMERIC.fullmatch(norm_gold)
+    return "plain numbers" if plain else "exact expressions (fractions, radicals, pi, ...)"
 
 
 def _slow(item):

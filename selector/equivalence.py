@@ -35,8 +35,11 @@ math-verify) runs without. selector/verify_speedup.py's shortcuts sit inside the
 work. If math-verify's internals change shape, `install` raises, naming what it missed.
 """
 
+import math
+import re
 import threading
 from contextlib import contextmanager
+from decimal import Context, Decimal, localcontext
 from fractions import Fraction
 
 RTOL = Fraction(1, 10**6)  # where a decimal takes part; see rule 1
@@ -100,10 +103,12 @@ def _value(e):
     """(value as (real, imaginary) Fractions, kind) of a sympy number, or None if `e` is not a
     finite number. kind is "exact" (rational), "decimal" (a written decimal takes part) or
     "irrational" (the value is evaluated to EXACT_DIGITS digits)."""
+    from math_verify import grader as mvg
     from sympy import Expr, Float, Rational
 
     if not isinstance(e, Expr) or e.free_symbols:
         return None
+    e = mvg.safe_sympy_doit(e)  # latex2sympy leaves 3^{80} and 20! unevaluated: make them Integers
     floats = e.atoms(Float)
     kind = "decimal" if floats else "exact"
     if floats:
@@ -139,6 +144,282 @@ def _exact_decimals(e):
 
     floats = e.atoms(Float)
     return e.xreplace({f: Rational(_spelled(f).numerator, _spelled(f).denominator) for f in floats}) if floats else e
+
+
+# --------------------------------------------------------------------------- rule 1 without sympy
+
+# The calling process settles numbers it can read exactly (grader._fast_verdict): what math-verify
+# would parse them to, compared by the same rule. Values are sums of c * sqrt(n) * pi^k (c
+# rational, n squarefree, k an integer), kept as {(n, k): c}; these terms are linearly independent
+# over the rationals (distinct square roots of squarefree integers are, and pi is transcendental),
+# so equal values have equal dicts.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d+)?|\.\d+)")
+_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")  # math-verify's own reading
+_FRACTION = re.compile(r"([+-]?)(?:\\frac\{(\d+)\}\{(\d+)\}|(\d+)/(\d+))")  # `\frac{a}{b}`, `a/b`
+_EXPRESSION = re.compile(r"(?:[\d+\-*/^!(){} ]|\\(?:frac|sqrt|pi|cdot|times|left|right)(?![A-Za-z])|\\[,;:!])+")
+_TOKEN = re.compile(r"\\(?:frac|sqrt|pi|cdot|times)|\\left(?=\()|\\right(?=\))|\\[,;:! ]| |.")
+_PI = Decimal("3.14159265358979323846264338327950288419716939937510582097494459230781640628620899862803"
+              "482534211706798214808651328230664709384460955058223172535940812848111745028410270193852")
+_MAX_DIGITS = 1000  # numerators and denominators past this are math-verify's (and its deadline's)
+_MAX_SQUAREFREE = 10**8  # square roots of larger integers are math-verify's (trial division up to 10^4)
+
+
+_SPACING = {" ", "\\left", "\\right", "\\,", "\\;", "\\:", "\\!", "\\ "}
+
+
+class _Unsupported(Exception):
+    """Outside what read_number decides exactly: math-verify decides."""
+
+
+def _square_free(n: int) -> tuple[int, int]:
+    """(s, m) with n == s * s * m and m squarefree."""
+    if n > _MAX_SQUAREFREE:
+        raise _Unsupported
+    s, d = 1, 2
+    while d * d <= n:
+        while n % (d * d) == 0:
+            n //= d * d
+            s *= d
+        d += 1
+    return s, n
+
+
+def _checked(v: dict) -> dict:
+    v = {key: c for key, c in v.items() if c}
+    if len(v) > 16 or any(max(abs(c.numerator), c.denominator).bit_length() > 3.33 * _MAX_DIGITS for c in v.values()):
+        raise _Unsupported
+    return v
+
+
+def _add(a: dict, b: dict, sign: int = 1) -> dict:
+    out = dict(a)
+    for key, c in b.items():
+        out[key] = out.get(key, Fraction(0)) + sign * c
+    return _checked(out)
+
+
+def _mul(a: dict, b: dict) -> dict:
+    out: dict = {}
+    for (n, k), c in a.items():
+        for (m, j), d in b.items():
+            g = math.gcd(n, m)  # sqrt(n) sqrt(m) = g sqrt(nm / g^2), squarefree again
+            key = (n // g * (m // g), k + j)
+            out[key] = out.get(key, Fraction(0)) + c * d * g
+    return _checked(out)
+
+
+def _rational(v: dict) -> Fraction | None:
+    if not v:
+        return Fraction(0)
+    return v.get((1, 0)) if len(v) == 1 and (1, 0) in v else None
+
+
+def _inverse(v: dict) -> dict:
+    """1 / v for a single term (c sqrt(n) pi^k)^-1 = sqrt(n) / (c n) pi^-k; sums are not read."""
+    if len(v) != 1:
+        raise _Unsupported
+    ((n, k), c), = v.items()
+    return {(n, -k): 1 / (c * n)}
+
+
+def _power(v: dict, e: dict) -> dict:
+    e = _rational(e)
+    if e is None or e.denominator != 1 or abs(e) > 256:
+        raise _Unsupported  # a root, or a tower: math-verify's
+    if not v and e < 0:
+        raise _Unsupported  # 0^-1 is zoo
+    base, out, e = (_inverse(v) if e < 0 else v), {(1, 0): Fraction(1)}, abs(int(e))
+    while e:
+        if e & 1:
+            out = _mul(out, base)
+        e >>= 1
+        if e:
+            base = _mul(base, base)
+    return out
+
+
+def _sqrt(v: dict) -> dict:
+    r = _rational(v)
+    if r is None or r < 0:
+        raise _Unsupported  # a nested radical, or an imaginary one
+    if r == 0:
+        return {}
+    s, m = _square_free(r.numerator * r.denominator)  # sqrt(p/q) = sqrt(pq) / q
+    return _checked({(m, 0): Fraction(s, r.denominator)})
+
+
+def _factorial(v: dict) -> dict:
+    r = _rational(v)
+    if r is None or r.denominator != 1 or not 0 <= r <= 300:
+        raise _Unsupported
+    return {(1, 0): Fraction(math.factorial(int(r)))}
+
+
+class _Reader:
+    r"""Recursive descent over latex2sympy2_extended's precedence (PS.g4): sums of products,
+    products by `\cdot`, `\times`, `*`, `/` of unary terms, a unary term an implicit product
+    of postfixes (`2\sqrt{3}\pi`), a postfix a power with `!`s."""
+
+    def __init__(self, text: str):
+        self.tokens = [t for t in _TOKEN.findall(text) if t not in _SPACING]
+        self.i = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self, want: str | None = None) -> str:
+        t = self.peek()
+        if t is None or (want is not None and t != want):
+            raise _Unsupported
+        self.i += 1
+        return t
+
+    def read(self) -> dict:
+        v = self.expr()
+        if self.peek() is not None:
+            raise _Unsupported
+        return v
+
+    def expr(self) -> dict:
+        v = self.product()
+        while self.peek() in ("+", "-"):
+            sign = 1 if self.take() == "+" else -1
+            v = _add(v, self.product(), sign)
+        return v
+
+    def product(self) -> dict:
+        v = self.unary()
+        while self.peek() in ("*", "\\cdot", "\\times", "/"):
+            op = self.take()
+            w = self.unary()
+            if op == "/" and not w:
+                raise _Unsupported  # zoo
+            v = _mul(v, _inverse(w) if op == "/" else w)
+        return v
+
+    def unary(self) -> dict:
+        if self.peek() in ("+", "-"):
+            sign = 1 if self.take() == "+" else -1
+            return _mul({(1, 0): Fraction(sign)}, self.unary())
+        items = [self.postfix()]
+        while self.peek() is not None and (self.peek().isdigit() or self.peek() in ("\\frac", "\\sqrt", "\\pi", "(", "{")):
+            items.append(self.postfix())
+        if len(items) > 1 and _rational(items[-1]) is not None:
+            # latex2sympy reads an integer before a rational as a mixed number (`2\frac{1}{2}` is
+            # 5/2, and `3(2)` is 5): that is math-verify's to decide.
+            raise _Unsupported
+        v = items[0]
+        for w in items[1:]:
+            v = _mul(v, w)
+        return v
+
+    def postfix(self) -> dict:
+        v = self.comp()
+        if self.peek() == "^":
+            self.take()
+            v = _power(v, self.argument())
+            if self.peek() == "^":
+                raise _Unsupported  # a tower
+        while self.peek() == "!":
+            self.take()
+            v = _factorial(v)
+        return v
+
+    def argument(self) -> dict:
+        r"""`{expr}`, or TeX's one-character argument (`\frac12`, `\sqrt2`, `2^3`)."""
+        if self.peek() == "{":
+            self.take()
+            v = self.expr()
+            self.take("}")
+            return v
+        t = self.take()
+        if not t.isdigit():
+            raise _Unsupported
+        return {(1, 0): Fraction(int(t))} if t != "0" else {}
+
+    def comp(self) -> dict:
+        t = self.peek()
+        if t is not None and t.isdigit():
+            digits = ""
+            while self.peek() is not None and self.peek().isdigit():
+                digits += self.take()
+            if len(digits) > _MAX_DIGITS:
+                raise _Unsupported
+            return _checked({(1, 0): Fraction(int(digits))})
+        self.take()
+        if t == "\\frac":
+            top, bottom = self.argument(), self.argument()
+            if not bottom:
+                raise _Unsupported  # zoo
+            return _mul(top, _inverse(bottom))
+        if t == "\\sqrt":
+            return _sqrt(self.argument())
+        if t == "\\pi":
+            return {(1, 1): Fraction(1)}
+        if t in ("(", "{"):
+            v = self.expr()
+            self.take(")" if t == "(" else "}")
+            return v
+        raise _Unsupported
+
+
+def read_number(s: str) -> tuple[dict, bool] | None:
+    r"""(value, whether it is a decimal) of an answer that is a number as written: an integer, a
+    decimal, a number with thousands commas, or an exact expression of integers with + - * /
+    \frac \sqrt \pi ^ ! (decimals only alone, never inside an expression); None for anything
+    else, which math-verify decides."""
+    if len(s) > 4000:
+        return None  # past Python's int-from-text limit (4,300 digits): math-verify decides
+    if _PLAIN_NUMBER.fullmatch(s) or _THOUSANDS.fullmatch(s):
+        text = s.replace(",", "")
+        if "." not in text:
+            return _checked({(1, 0): Fraction(int(text))}), False
+        if s in ("0.5", ".5"):
+            # latex2sympy2_extended's `nits` normalisation rewrites exactly "0.5" (and ".5") as
+            # \frac{1}{2}: for math-verify that one decimal is exact (0.25 is not).
+            return {(1, 0): Fraction(1, 2)}, False
+        return _checked({(1, 0): Fraction(text)}), True
+    if len(s) > 300 or not _EXPRESSION.fullmatch(s):
+        return None
+    try:
+        return _Reader(s).read(), False
+    except (_Unsupported, RecursionError):
+        return None
+
+
+def _decimal(v: dict) -> tuple[Decimal, Decimal]:
+    """v as a Decimal (context precision), and the sum of its terms' sizes (for the rounding)."""
+    total, size = Decimal(0), Decimal(0)
+    for (n, k), c in v.items():
+        term = Decimal(c.numerator) / Decimal(c.denominator) * Decimal(n).sqrt() * _PI**k
+        total += term
+        size += abs(term)
+    return total, size
+
+
+def values_equal_exactly(a: tuple[dict, bool], b: tuple[dict, bool]) -> bool | None:
+    """Rule 1 on two read_number values: `values_equal`'s verdict, or None where only a closer
+    evaluation than 100 digits could tell (math-verify then decides)."""
+    (va, da), (vb, db) = a, b
+    decimal = da or db
+    try:
+        if _add(va, vb, -1) == {}:
+            return True
+    except _Unsupported:
+        return None
+    ra, rb = _rational(va), _rational(vb)
+    if ra is not None and rb is not None:
+        return numbers_equal(ra, rb, decimal)
+    with localcontext(Context(prec=110)):
+        (x, sx), (y, sy) = _decimal(va), _decimal(vb)
+        noise = (sx + sy) * Decimal(10) ** -100
+        tol = Decimal(RTOL.numerator) / RTOL.denominator if decimal else Decimal(10) ** -50
+        d, m = abs(x - y), max(abs(x), abs(y))
+        if d - noise > tol * (m + noise):
+            return False
+        if decimal and d + noise < tol * (m - noise):
+            return True
+    return None  # within 1e-50 yet not equal, or at the decimal tolerance's edge
 
 
 # --------------------------------------------------------------------------- rules 2-4: sets, equations, radicals
@@ -323,16 +604,19 @@ def install() -> None:
     def sympy_numeric_eq(a, b, float_rounding, numeric_precision):
         if not _on():
             return plain_numeric(a, b, float_rounding, numeric_precision)
-        from sympy import Float, MatrixBase, Number
+        from sympy import Float, Integer, MatrixBase, Number
         from sympy.matrices.expressions import MatrixExpr
 
         if isinstance(a, (MatrixBase, MatrixExpr)) or isinstance(b, (MatrixBase, MatrixExpr)):
             return plain_numeric(a, b, float_rounding, numeric_precision)  # element by element, through this
         pct = mvg.is_atomic_or_pct_atomic
         if pct(a, Number) or pct(b, Number):
-            if not (pct(a, Float) or pct(b, Float)):
-                return plain_numeric(a, b, float_rounding, numeric_precision)  # exact already
-            return bool(values_equal(mvg.safe_sympy_doit(a), mvg.safe_sympy_doit(b)))  # was: 6-decimal rounding
+            if pct(a, Float) or pct(b, Float):
+                return bool(values_equal(mvg.safe_sympy_doit(a), mvg.safe_sympy_doit(b)))  # was: 6-decimal rounding
+            if (pct(a, Integer) and pct(b, Integer)) or a.free_symbols or b.free_symbols:
+                return plain_numeric(a, b, float_rounding, numeric_precision)  # 9% == 9, as math-verify says
+            equal = values_equal(a, b)  # was: the same structure after doit(), else `simplify` decided
+            return plain_numeric(a, b, float_rounding, numeric_precision) if equal is None else equal
         if not (a.free_symbols or b.free_symbols):
             return bool(values_equal(a, b))  # was: evalf(chop=True) == 0, an absolute tolerance
         try:

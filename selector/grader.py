@@ -24,9 +24,9 @@ Around it sits a thin layer:
 - clock times with am/pm (`3:30 PM`, `15:30`) compare as times (`_same_clock_time`); math-verify
   reads `3:30` as the ratio 3/30, so 3:30 AM equalled 3:30 PM.
 - bad golds (empty, unbalanced braces) are never correct, whatever the response says.
-- a fast path that only skips work: plain integers, decimals, thousands and fractions of integers
-  are compared in the calling process with Python Fractions, by the same rule 1
-  (equivalence.numbers_equal); an answer spelled exactly like the gold is correct when the gold
+- a fast path that only skips work: numbers as written (integers, decimals, thousands, exact
+  expressions with fractions, square roots, pi, powers, factorials) are compared in the calling
+  process with Python Fractions, by the same rule 1 (equivalence.read_number); an answer spelled exactly like the gold is correct when the gold
   parses (`check_gold`), and verdicts are memoised per (prediction, gold) string. The tests hold
   it to `_grade_slow` (math-verify on every pair under the same rules) on random and real pairs.
 
@@ -216,7 +216,7 @@ def check_gold(gold: str, *, parse: bool = True) -> str | None:
         raise ValueError(f"gold must be a str, got {type(gold).__name__} (convert numbers with str())")
     norm_gold = _normalize(gold)
     problem = _gold_problem(gold, norm_gold)
-    if problem is None and parse and _exact_number(norm_gold) is None:  # plain numbers always parse
+    if problem is None and parse and _read_number(norm_gold) is None:  # numbers as written always parse
         if not _parse_gold(norm_gold, _mv_timeout(), fast=True):
             problem = "unparseable"  # math-verify extracts nothing, so no answer can match it
     return problem
@@ -254,41 +254,18 @@ def _same_clock_time(pred: str, gold: str) -> bool | None:
 
 # --------------------------------------------------------------------------- the fast path
 
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d+)?|\.\d+)")
-_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")  # math-verify's own reading
-# An exact fraction as answers write it: `\\frac{a}{b}` or `a/b` with digits only (no decimals).
-_FRACTION = re.compile(r"([+-]?)(?:\\frac\{(\d+)\}\{(\d+)\}|(\d+)/(\d+))")
-
-
-def _exact_number(s: str) -> tuple[Fraction, bool] | None:
-    """(value, whether it is a decimal) of a plain number, a number with thousands separators,
-    or a fraction of two integers, exactly as written; None for anything else."""
-    if len(s) > 4000:
-        return None  # past Python's int-from-text limit (4,300 digits): math-verify decides
-    if _PLAIN_NUMBER.fullmatch(s) or _THOUSANDS.fullmatch(s):
-        text = s.replace(",", "")
-        if "." not in text:
-            return Fraction(int(text)), False
-        if s in ("0.5", ".5"):
-            # latex2sympy2_extended's `nits` normalisation rewrites exactly "0.5" (and ".5") as
-            # \frac{1}{2}: for math-verify that one decimal is exact (0.25 is not).
-            return Fraction(1, 2), False
-        return Fraction(text), True
-    if len(s) > 200 or (m := _FRACTION.fullmatch(s)) is None:
-        return None
-    num, den = (m[2], m[3]) if m[2] is not None else (m[4], m[5])
-    if int(den) == 0:
-        return None  # sympy's zoo: math-verify decides
-    return Fraction(int(num), int(den)) * (-1 if m[1] == "-" else 1), False
+# Golds recur (a step grades 8 rollouts against one): their readings are kept.
+_read_number = lru_cache(maxsize=4096)(equivalence.read_number)
 
 
 def _fast_verdict(pred: str, gold: str) -> bool | None:
-    """Rule 1 (selector/equivalence.py) where both answers are plain numbers or fractions of
-    integers, else None (ask math-verify): what _grade_slow decides, without sympy."""
-    p, g = _exact_number(pred), _exact_number(gold)
+    """Rule 1 (selector/equivalence.py) where both answers are numbers as written (integers,
+    decimals, fractions, radicals, pi, powers, factorials), else None (ask math-verify): what
+    _grade_slow decides, without sympy."""
+    p, g = _read_number(pred), _read_number(gold)
     if p is None or g is None:
         return None
-    return equivalence.numbers_equal(p[0], g[0], decimal=p[1] or g[1])
+    return equivalence.values_equal_exactly(p, g)
 
 
 # --------------------------------------------------------------------------- math-verify
