@@ -254,6 +254,17 @@ def _same_clock_time(pred: str, gold: str) -> bool | None:
 
 # --------------------------------------------------------------------------- the fast path
 
+_BOX_COMMAND = re.compile(r"\\(?:boxed|fbox)")
+
+
+def _parses_surely(norm_gold: str) -> bool:
+    """math-verify parses this gold to something (see _math_verify_fast: then an answer spelled
+    the same is correct): it has a digit, which latex2sympy2_extended's normalize_latex never
+    removes, and math-verify keeps the normalised text as a fallback when the LaTeX parser fails.
+    (A box inside would be unwrapped first: not decided here.)"""
+    return any(c.isdigit() for c in norm_gold) and not _BOX_COMMAND.search(norm_gold)
+
+
 # Golds recur (a step grades 8 rollouts against one): their readings are kept.
 _read_number = lru_cache(maxsize=4096)(equivalence.read_number)
 
@@ -375,7 +386,7 @@ def _prepare(completion: str, gold: str, fallback: bool, fast: bool = True, on_e
         return Grade(False, True, extracted)  # an empty box, or a gold nothing can match
     verdict = _same_clock_time(pred, norm_gold) if rules else None
     if verdict is None and fast:
-        verdict = _fast_verdict(pred, norm_gold)
+        verdict = True if pred == norm_gold and _parses_surely(norm_gold) else _fast_verdict(pred, norm_gold)
     if verdict is not None:
         return Grade(verdict, True, extracted)
     return _Question(pred, norm_gold, extracted)
