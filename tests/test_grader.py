@@ -220,8 +220,9 @@ def test_start_spawns_the_workers_up_front():
 
 
 def test_one_question_per_distinct_answer_and_gold():
-    completions = ["\\boxed{x^2+1}", "so \\boxed{x^2 + 1}.", "\\boxed{1+x^2}", "\\boxed{x^2+1}", "\\boxed{7}"]
-    golds = ["x^2+1", "x^2+1", "x^2+1", "x^{2}+1", "x^2+1"]
+    # Letters only: an answer spelled like a gold with a digit is settled in the parent.
+    completions = ["\\boxed{a+b}", "so \\boxed{a + b}.", "\\boxed{b+a}", "\\boxed{a+b}", "\\boxed{c}"]
+    golds = ["a+b", "a+b", "a+b", "{a}+b", "a+b"]
     grader = Grader(workers=1)
     results = [None] * len(completions)
     jobs = grader._plan(completions, golds, results)
@@ -230,7 +231,7 @@ def test_one_question_per_distinct_answer_and_gold():
     with grader:
         got = grader.grade_many(completions, golds)
     assert got == [grade(c, g) for c, g in zip(completions, golds)]
-    assert [g.extracted for g in got] == ["x^2+1", "x^2 + 1", "1+x^2", "x^2+1", "7"]  # each item's own
+    assert [g.extracted for g in got] == ["a+b", "a + b", "b+a", "a+b", "c"]  # each item's own
 
 
 def test_a_timed_out_question_times_out_every_item_sharing_it():
