@@ -1,33 +1,41 @@
 """When two parsed answers mean the same: the grader's comparison rules, applied inside math-verify.
 
 math-verify (HuggingFace, pinned in pyproject.toml) decides most of it: which forms are tried,
-sets as sets, equations solved, `simplify` as the last resort. The grader changes five of its
-decisions, each a case where math-verify's verdict is wrong (see tests/test_equivalence.py):
+sets as sets, equations solved, `simplify` as the last resort. The grader changes these of its
+decisions, each where math-verify's verdict is wrong (rows in tests/grader_cases.py, EQUIVALENCE):
 
 1. Numbers. An exact value (integers, fractions, powers, factorials, radicals, pi: anything
    written without a decimal point) equals another exact value only when it is the same number:
    rationals compare exactly, so 1/3^80 != 1/3^81 and 1/20! != 1/21! (math-verify's
    `evalf(chop=True)` called any two numbers below ~1e-15 equal); irrational values compare at
-   60 significant digits. A decimal (0.333333, 1.6e-19) is a measurement: where one takes part,
-   a == b when |a - b| <= RTOL * max(|a|, |b|), a relative tolerance (math-verify rounds to 6
-   decimals, an absolute tolerance under which every |x| < 5e-7 equals 0 and 123456.7 is not
-   123456.70001). A decimal counts as the number it spells (0.1 is 1/10, not a binary float),
-   so the rule is exact arithmetic, also at its boundary. In an expression with variables,
-   decimals are read as the numbers they spell and the comparison is exact (0.5x == x/2).
+   60 significant digits (equal when within 1e-50 of each other, relatively). A decimal
+   (0.333333, 1.6e-19) is a measurement: where one takes part, a == b when
+   |a - b| <= RTOL * max(|a|, |b|), RTOL = 1e-6, a relative tolerance (math-verify rounds both to
+   6 decimals, an absolute tolerance under which every |x| < 5e-7 equals 0). A decimal counts as
+   the number it spells (0.1 is 1/10, not a binary float), so the rule is exact arithmetic, at
+   its boundary too (0.333333 against 1/3 is on it, and equal). Number against number is decided
+   by value alone (math-verify compared structure, then left it to `simplify`). In an expression
+   with variables, decimals are read as the numbers they spell and the comparison is exact
+   (0.5x == x/2), as before by `simplify`.
 2. Sets. Intervals, unions of intervals, and conditions on one variable (1 < x <= 2, a list of
    non-overlapping conditions such as `x < -1 or x > 1`) are compared as sets of reals, the
    endpoints by rule 1; a condition may stand for the set on either side (math-verify accepts
-   it only as the reference answer), and 2 > x > 1 is 1 < x < 2.
-3. Equations in different unknowns are different answers, as math-verify intends for
-   assignments (x = 1 is not y = 1): they never reach `solve`, which called x^2 = -1 and
+   it only as the reference answer; verify(allow_set_relation_comp=True)), and 2 > x > 1 is
+   1 < x < 2.
+3. Equations. Equations in different unknowns are different answers, as math-verify intends for
+   assignments (x = 1 is not y = 1); so are two that assign the same variable or function value
+   (`M = ...`, `f(x) = ...`) different right sides, and two whose sides differ by a nonzero
+   number (E = a against E = b). None of these reaches `solve`, which called x^2 = -1 and
    y^2 = -4 equal (neither has a real solution) and can spend minutes on two unrelated
    differential equations.
 4. Radicals of variables are compared for positive variables when they differ otherwise:
    sqrt(a/b) == sqrt(a)/sqrt(b) and sqrt(1/x) == 1/sqrt(x), as an answer with such radicals
    presumes (latex2sympy makes every symbol real, where they differ for negative values).
    Only when both answers have a radical of a variable, so x is still not sqrt(x^2).
-5. math-verify is called with allow_set_relation_comp=True, so a condition answered for a set
-   reference is converted (rule 2 again).
+
+`read_number` and `values_equal_exactly` decide rule 1 without sympy for numbers as answers
+write them (the grader's fast path, in the calling process); the tests hold them to the sympy
+path on random expressions.
 
 The patches are installed once per process on first use and act only inside `enabled()`: the
 grader always runs with them; `grader._grade_math_verify` (the benchmark's comparison with plain

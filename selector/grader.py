@@ -476,17 +476,17 @@ def _warm_up() -> None:
     """Parse _WARM_UP (see there); verdicts are unaffected: the DFA only caches predictions."""
     for answer in _WARM_UP:
         _parse_pred(answer, None, fast=True)
-        _parse_gold.__wrapped__(answer, None, True)
 
 
-def _worker_main(conn, fallback: bool) -> None:
+def _worker_main(conn, fallback: bool, warm: bool = True) -> None:
     """A Grader worker: answer ("grade", completion, gold) and ("ask", _Question) jobs until None."""
     global _IN_WORKER
     _IN_WORKER = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     logging.getLogger("math_verify").setLevel(logging.ERROR)  # "timeout disabled": on purpose
     _grade("\\boxed{x^2}", "x^{2}", fallback)  # load sympy and the parser before taking work
-    _warm_up()
+    if warm:
+        _warm_up()  # not for a replacement: it is needed now, and its cold parses cost what warming would
     conn.send(("ready",))
     while (job := conn.recv()) is not None:
         if job[0] == "ask":
@@ -510,9 +510,9 @@ class _Job:
 class _Worker:
     """One spawned process, the job it is on, and what it has reported about it."""
 
-    def __init__(self, ctx, fallback: bool):
+    def __init__(self, ctx, fallback: bool, warm: bool = True):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, fallback), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, fallback, warm), daemon=True)
         self.proc.start()
         child.close()
         self.ready = False
@@ -691,7 +691,7 @@ class Grader:
             self.timeouts += len(w.job.items)
         w.stop(kill=True)
         slot = self._pool.index(w)
-        self._pool[slot] = _Worker(self._ctx, self.fallback)
+        self._pool[slot] = _Worker(self._ctx, self.fallback, warm=False)
         self._owner = {gold: s for gold, s in self._owner.items() if s != slot}  # its parses are gone
 
     def close(self) -> None:

@@ -20,9 +20,11 @@ Two changes that only skip work:
    matrices, zoo, a value near 0) goes to simplify as before.
 
 The patches are installed once, per process, on first use, and act only inside `enabled()`:
-`grader._grade_slow` runs plain math-verify, the reference that tests/test_grader.py and the
-benchmark hold the fast path to (0 differing verdicts is the contract). The libraries are pinned
-in pyproject.toml; if their internals change shape, `install` raises, naming what it missed.
+`grader._grade_slow` runs math-verify without them (under the grader's rules,
+selector/equivalence.py, whose symbolic rule calls the patched function), the reference that the
+tests and the benchmark hold the fast path to (0 differing verdicts is the contract). The
+libraries are pinned in pyproject.toml; if their internals change shape, `install` raises,
+naming what it missed.
 """
 
 import threading
