@@ -291,43 +291,52 @@ def _mv_timeout() -> int | None:
     return 5  # math-verify's own default
 
 
-def _boxed_parse(s: str, configs: list, timeout: int | None) -> list:
-    from math_verify import parse  # imported on first use: sympy takes ~0.5 s to import
+def _boxed_parse(s: str, timeout: int | None, expressions: bool, rules: bool) -> list:
+    """math-verify's parse of `s` as a boxed answer. Under the rules, an answer it cannot parse is
+    not replaced by a fraction found inside it (try_extract_without_anchor=False: its fallback
+    read `\\frac{1}{3}E_{1}+\\frac{2}{3}E_{3}` as 2/3, a benchmark near miss graded right)."""
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse  # sympy loads on first use (~0.5 s)
 
+    configs = [LatexExtractionConfig(try_extract_without_anchor=not rules)] + ([ExprExtractionConfig()] if expressions else [])
     return parse("\\boxed{" + s + "}", extraction_config=configs, parsing_timeout=timeout)
 
 
 @lru_cache(maxsize=1024)
-def _parse_gold(norm_gold: str, timeout: int | None, fast: bool = False) -> list:
-    from math_verify import LatexExtractionConfig
-
+def _parse_gold(norm_gold: str, timeout: int | None, fast: bool = False, rules: bool = True) -> list:
     with verify_speedup.enabled() if fast else ExitStack():
-        return _boxed_parse(norm_gold, [LatexExtractionConfig()], timeout)
+        return _boxed_parse(norm_gold, timeout, expressions=False, rules=rules)
 
 
-def _parse_pred(pred: str, timeout: int | None, fast: bool = False) -> list:
-    from math_verify import ExprExtractionConfig, LatexExtractionConfig
-
+def _parse_pred(pred: str, timeout: int | None, fast: bool = False, rules: bool = True) -> list:
     with verify_speedup.enabled() if fast else ExitStack():
-        return _boxed_parse(pred, [LatexExtractionConfig(), ExprExtractionConfig()], timeout)
+        return _boxed_parse(pred, timeout, expressions=True, rules=rules)
 
 
 MEMO_MAX_CHARS = 2000  # longer answers are neither memoised nor kept parsed: they would crowd the caches
 _parse_pred_cached = lru_cache(maxsize=4096)(_parse_pred)
 
 
-def _verify(gold_parsed: list, pred_parsed: list, timeout: int | None, rules: bool = True) -> bool:
+def _whole_texts(parsed: list, text: str) -> list:
+    """Where math-verify keeps an answer as text (it could not parse it), the text its
+    normalisation left must be whole: an unbalanced one (`\\lambda_{` of
+    `\\lambda_{\\text{red}}/\\sqrt{2}`, so every such answer was equal) becomes the answer as written."""
+    return [x if not isinstance(x, str) or _balanced_end("{" + x + "}", 0) == len(x) + 2 else text for x in parsed]
+
+
+def _verify(gold_parsed: list, pred_parsed: list, timeout: int | None, texts: tuple[str, str], rules: bool = True) -> bool:
     from math_verify import verify
 
     if not rules:
         return verify(gold_parsed, pred_parsed, timeout_seconds=timeout)
+    gold_parsed, pred_parsed = _whole_texts(gold_parsed, texts[0]), _whole_texts(pred_parsed, texts[1])
     with equivalence.enabled():
         return verify(gold_parsed, pred_parsed, allow_set_relation_comp=True, timeout_seconds=timeout)
 
 
 def _math_verify(pred: str, norm_gold: str, timeout: int | None, rules: bool = True) -> bool:
     """math-verify under the grader's rules (rules=False: plain math-verify): the references."""
-    return _verify(_parse_gold(norm_gold, timeout), _parse_pred(pred, timeout), timeout, rules)
+    gold_parsed, pred_parsed = _parse_gold(norm_gold, timeout, rules=rules), _parse_pred(pred, timeout, rules=rules)
+    return _verify(gold_parsed, pred_parsed, timeout, (norm_gold, pred), rules)
 
 
 def _math_verify_fast(pred: str, norm_gold: str, timeout: int | None) -> bool:
@@ -341,7 +350,7 @@ def _math_verify_fast(pred: str, norm_gold: str, timeout: int | None) -> bool:
     parse_pred = _parse_pred_cached if len(pred) < MEMO_MAX_CHARS else _parse_pred
     pred_parsed = parse_pred(pred, timeout, fast=True)
     with verify_speedup.enabled():
-        return _verify(gold_parsed, pred_parsed, timeout)
+        return _verify(gold_parsed, pred_parsed, timeout, (norm_gold, pred))
 
 
 _math_verify_memo = lru_cache(maxsize=8192)(_math_verify_fast)

@@ -263,4 +263,12 @@ EQUIVALENCE = [
     ("same_curve_solved", "xy = 1", "y = \\frac{1}{x}", True, True),
     ("assignment_other_branch", "d = -\\sqrt{n}", "d = \\sqrt{n}", False, False),
     ("assignment_same_rhs", "M = 2^{N-2}+1", "M=2^{N-2}+1", True, True),
+    # What math-verify cannot parse is compared as written, never by a fragment of it.
+    # (math-verify on `\\boxed{answer}` alone, as the grader asks it, read the first two as 2/3 and
+    # 1/4: true; on the sentence it reads nothing and compares the texts.)
+    ("unparsed_not_by_inner_fraction", "\\frac{1}{2}E_{1}+\\frac{1}{4}E_{5}", "\\frac{1}{2}E_{1}+\\frac{1}{4}E_{6}", False, False),
+    ("unparsed_fraction_is_not_the_answer", "\\frac{1}{2}E_{1}+\\frac{1}{4}E_{5}", "\\frac{1}{4}", False, False),
+    ("unparsed_same_text", "\\frac{1}{2}E_{1}+\\frac{1}{4}E_{5}", "\\frac{1}{2} E_{1}+\\frac{1}{4} E_{5}", True, False),
+    ("truncated_text_not_compared", "\\lambda_{\\text{max}}/\\sqrt{3}", "\\lambda_{\\text{max}}/\\sqrt{2}", False, True),  # both `\\lambda_{` after its normalisation
+    ("truncated_same_text", "\\lambda_{\\text{max}}/\\sqrt{2}", "\\lambda_{\\text {max}} / \\sqrt{2}", True, False),
 ]

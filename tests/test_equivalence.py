@@ -181,6 +181,7 @@ def _digits_of(answer: str, digits: int) -> str | None:
         return None
     with localcontext(Context(prec=60)):
         value, _ = _decimal(got[0])
+    with localcontext(Context(prec=2100)):  # room for every integer digit (values reach 10^1000)
         return format(round(value, digits), "f")
 
 
