@@ -190,11 +190,36 @@ def _normalize(s: str) -> str:
     # numbers), so that space is kept: math-verify reads `1,000` (no space, groups of three) as
     # one thousand, and dropping the space made every such list a number.
     s = _USELESS_SPACE.sub("", _SPACE.sub(" ", s).strip())
-    s = _LAST_FACTOR.sub(r"\\,", s)
+    s = _LAST_FACTOR.sub(r"\\,", _strip_outer_braces(s))
     s = _TRAILING_DOT.sub("", s[:-1] if s.endswith(".") else s)  # a sentence's full stop
     if (m := _SET_BUILDER.fullmatch(s)) is not None and m[1] in m[2]:
         s = m[2]
     return s
+
+
+def _strip_outer_braces(s: str) -> str:
+    """`{{5}}` -> `5`: TeX braces around the whole answer only group (latex2sympy read them as a
+    set, and spent minutes on 100k of them). Escaped `\\{`, `\\}` are not braces. Linear time:
+    the k outer pairs are the first k braces, each closed by the k-th last character."""
+    leading = len(s) - len(s.lstrip("{"))
+    if not leading or not s.endswith("}"):
+        return s
+    closes, stack = {}, []
+    for m in _BRACE.finditer(s):
+        if m.group() == "{":
+            stack.append(m.start())
+        elif m.group() == "}":
+            if not stack:
+                return s  # unbalanced: left as it is
+            start = stack.pop()
+            if start < leading:
+                closes[start] = m.start()
+    if stack:
+        return s
+    k = 0
+    while k < leading and closes.get(k) == len(s) - 1 - k:
+        k += 1
+    return s[k:len(s) - k] if k else s
 
 
 def _gold_problem(gold: str, norm_gold: str) -> str | None:

@@ -240,6 +240,10 @@ EQUIVALENCE = [
     ("last_factor_kept", "\\pi r h", "\\pi r", False, True),
     ("last_factor_after_exponent", "m g h", "mgh", True, False),
     ("number_then_unit", "5 m", "5", True, True),  # after a plain number, `m` stays metres
+    # Braces around the whole answer only group (math-verify: a set, equal to its element).
+    ("outer_braces", "{{\\frac{1}{2}}}", "0.5", True, True),
+    ("outer_braces_wrong", "{{5}}", "6", False, False),
+    ("inner_braces_kept", "{a}{b}", "ab", True, True),
     # \text{} around numbers with units, and clock times.
     ("text_number_unit", "\\text{10 hours}", "10", True, False),
     ("text_number_unit_squared", "\\text{5 cm}^2", "5", True, False),

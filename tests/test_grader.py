@@ -23,7 +23,7 @@ from selector.grader import (
     grade,
     grade_batch,
 )
-from grader_cases import BAD_GOLDS, EXTRACT, FALLBACK, GOOD_GOLDS, GRADE, PATHOLOGICAL
+from grader_cases import BAD_GOLDS, EXTRACT, FALLBACK, GOOD_GOLDS, GRADE, NESTED, PATHOLOGICAL
 
 
 def ids(rows):
@@ -208,6 +208,17 @@ def test_parent_settles_what_needs_no_math_verify():
         got = g.grade_many([c for c, _ in items], [gold for _, gold in items])
         assert got == [grade(c, gold) for c, gold in items]
         assert g._pool == []
+
+
+def test_deep_braces_are_settled_in_the_parent():
+    # 25k grouping braces around a number (25x Python's recursion limit): stripped in linear
+    # time, then the number rule; they used to cost a worker its 5 s deadline. (Completions
+    # over PARENT_MAX_CHARS still go to a worker whole.)
+    deep = "\\boxed{" + "{" * (NESTED // 4) + "7" + "}" * (NESTED // 4) + "}"
+    grader = Grader(workers=1)
+    results = [None, None]
+    assert grader._plan([deep, deep], ["7", "5"], results) == []
+    assert [g.correct for g in results] == [True, False]
 
 
 def test_start_spawns_the_workers_up_front():
