@@ -241,3 +241,14 @@ def test_answer_spelled_like_a_gold_with_a_digit(gold):
     # An answer spelled exactly like a gold that has a digit is settled as correct without
     # math-verify (grader._parses_surely); math-verify itself must agree on any such text.
     assert grade(boxed(gold), gold) == _grade_slow(boxed(gold), gold), gold
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1000, 10**12), st.sampled_from([",", ", ", "{,}", "\\,", ",\\!"]))
+def test_thousands_separators(n, separator):
+    # A comma followed by a space separates list items; every other separator here groups
+    # thousands (groups of exactly three digits), so only `, ` makes the number a list.
+    text = f"{n:,}".replace(",", separator)
+    got = grade(boxed(text), str(n))
+    assert got.correct is (separator != ", "), (text, n)
+    assert got == _grade_slow(boxed(text), str(n)), text

@@ -23,7 +23,7 @@ from selector.grader import (
     grade,
     grade_batch,
 )
-from grader_cases import BAD_GOLDS, EXTRACT, FALLBACK, GOOD_GOLDS, GRADE, NESTED, PATHOLOGICAL
+from grader_cases import BAD_GOLDS, EXTRACT, FALLBACK, GOOD_GOLDS, GRADE, PATHOLOGICAL
 
 
 def ids(rows):
