@@ -44,8 +44,18 @@ import time
 from decimal import Decimal, localcontext
 
 from selector.benchmark import get_benchmark, load_rows
-from selector.grader import (Grader, _gold_problem, _grade_math_verify, _grade_slow, _normalize, _prepare, _Question,
-                             _same_clock_time, default_workers, extract_boxed)
+from selector.grader import (
+    Grader,
+    _gold_problem,
+    _grade_math_verify,
+    _grade_slow,
+    _normalize,
+    _prepare,
+    _Question,
+    _same_clock_time,
+    default_workers,
+    extract_boxed,
+)
 from selector.paths import find_data_file
 
 BENCHMARKS = ["math500", "minerva_math", "olympiadbench", "aime24", "aime25", "amc23"]

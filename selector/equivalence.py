@@ -513,7 +513,7 @@ def _evaluated(s):
 
 
 def _sorted_pieces(pieces):
-    from sympy import FiniteSet, Interval
+    from sympy import Interval
 
     out = []
     for p in pieces:

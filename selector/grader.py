@@ -51,14 +51,12 @@ import weakref
 from contextlib import ExitStack
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
-from fractions import Fraction
 from functools import lru_cache
 from importlib.metadata import version
 from multiprocessing.connection import wait
 
 from selector import equivalence, verify_speedup
 from selector.errors import UserError
-
 
 # Bump the "g" number whenever any verdict can change; math-verify's version is part of it.
 # g2: selector/equivalence.py's rules, the separator/spacing/\text/set-builder normalisation,
@@ -323,7 +321,11 @@ def _boxed_parse(s: str, timeout: int | None, expressions: bool, rules: bool) ->
     """math-verify's parse of `s` as a boxed answer. Under the rules, an answer it cannot parse is
     not replaced by a fraction found inside it (try_extract_without_anchor=False: its fallback
     read `\\frac{1}{3}E_{1}+\\frac{2}{3}E_{3}` as 2/3, a benchmark near miss graded right)."""
-    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse  # sympy loads on first use (~0.5 s)
+    from math_verify import (  # sympy loads on first use (~0.5 s)
+        ExprExtractionConfig,
+        LatexExtractionConfig,
+        parse,
+    )
 
     configs = [LatexExtractionConfig(try_extract_without_anchor=not rules)] + ([ExprExtractionConfig()] if expressions else [])
     return parse("\\boxed{" + s + "}", extraction_config=configs, parsing_timeout=timeout)

@@ -12,10 +12,10 @@ import logging
 from fractions import Fraction
 
 import pytest
+from grader_cases import EQUIVALENCE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader_cases import EQUIVALENCE
 from selector import equivalence
 from selector.equivalence import RTOL, close, numbers_equal
 from selector.grader import _grade_slow, _normalize, grade
@@ -173,8 +173,9 @@ _expression = st.recursive(_leaf, _combine, max_leaves=5)
 
 
 def _digits_of(answer: str, digits: int) -> str | None:
-    from selector.equivalence import _decimal, read_number
     from decimal import Context, localcontext
+
+    from selector.equivalence import _decimal, read_number
 
     got = read_number(answer)
     if got is None:
