@@ -6,7 +6,8 @@ as the reference answer. The meaning check is math-verify (HuggingFace) under th
 compared with verify(gold, pred), in that order (verify is not symmetric). The rules, in short:
 exact values compare exactly (1/3^80 != 1/3^81); a relative tolerance of 1e-6 applies only where
 a decimal takes part; intervals, unions and conditions on one variable compare as sets of reals;
-equations in different unknowns differ; radicals of variables compare for positive variables.
+equations in different unknowns, or E = a against E = b, differ; radicals of variables compare
+for positive variables.
 Around it sits a thin layer:
 
 - extraction: the last box only, brace-balanced, iterative (no recursion limit). An unclosed last
@@ -20,14 +21,17 @@ Around it sits a thin layer:
   space before a last one-letter factor (`\\pi r h`) is a product, not a unit (math-verify strips
   ` h` as hours). `\\text{}` around a number or a clock time with its unit (`\\text{10 hours}`,
   `\\text{3:30 PM}`, `3\\text{:}00`) is unwrapped so the number is read. Set-builder
-  `\\{x \\mid 1<x<2\\}` is its condition.
+  `\\{x \\mid 1<x<2\\}` is its condition. Braces around the whole answer only group (`{{5}}`).
+- an answer math-verify cannot parse is compared as written (`_boxed_parse`, `_whole_texts`):
+  never by a fraction it found inside the box, nor by what its normalisation left of the text.
 - clock times with am/pm (`3:30 PM`, `15:30`) compare as times (`_same_clock_time`); math-verify
   reads `3:30` as the ratio 3/30, so 3:30 AM equalled 3:30 PM.
 - bad golds (empty, unbalanced braces) are never correct, whatever the response says.
 - a fast path that only skips work: numbers as written (integers, decimals, thousands, exact
   expressions with fractions, square roots, pi, powers, factorials) are compared in the calling
-  process with Python Fractions, by the same rule 1 (equivalence.read_number); an answer spelled exactly like the gold is correct when the gold
-  parses (`check_gold`), and verdicts are memoised per (prediction, gold) string. The tests hold
+  process with Python Fractions, by the same rule 1 (equivalence.read_number); an answer spelled
+  exactly like the gold is correct when the gold parses (`check_gold`; known without a parse
+  when it has a digit), and verdicts are memoised per (prediction, gold) string. The tests hold
   it to `_grade_slow` (math-verify on every pair under the same rules) on random and real pairs.
 
 Inside math-verify, selector/verify_speedup.py skips work (ANTLR's SLL-first parse, a numeric
