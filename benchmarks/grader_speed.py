@@ -1,6 +1,6 @@
 """Grader throughput: the project's batch grader on every core vs math-verify called directly.
 
-    python benchmarks/grader_speed.py              # the whole mix (5,547 pairs; about 2 minutes)
+    python benchmarks/grader_speed.py              # the whole mix (5,547 pairs; 2-4 minutes)
     python benchmarks/grader_speed.py --quick      # every 4th pair
 
 The mix, from the six evaluation benchmarks in the data directory (MATH500, Minerva, OlympiadBench,
@@ -24,10 +24,15 @@ Figures:
   closing note to justify, against math-verify alone (the baseline's call on the raw completion)
   and against `selector.grader._grade_math_verify` (the grader's extraction and normalisation,
   then plain math-verify: the differences its comparison rules make);
-- Grader: `selector.grader.Grader` on the whole mix, warm workers (one per core; their start-up is
-  printed apart). The parent settles what needs no math-verify; the workers get each distinct
-  (answer, gold) question once, with a hard 5 s deadline. Latency is from sending a pair's question
-  to a worker until its verdict is in.
+- Grader: `selector.grader.Grader` on the whole mix, warm workers (`grader.default_workers()`:
+  one per CPU this process may use; their start-up is printed apart). The parent settles what
+  needs no math-verify; the workers get each distinct (answer, gold) question once, with a hard
+  5 s deadline. Latency is from sending a pair's question to a worker until its verdict is in.
+- CPU time: what the parent and each worker spent on the benchmark pairs (from /proc), and the
+  pairs/s that makes on idle cores (the parent plans before it sends: its CPU time plus the
+  busiest worker's). On a shared machine wall time stretches with the other processes' load (the
+  load average is printed before and after); CPU time much less, so the ratio to the baseline is
+  given both ways.
 No figure is asserted: this prints them, with the ratio to the baseline and whether the target
 (>= 1,000 pairs/s on 2 cores, verdicts identical to the slow path, max latency bounded by the
 deadline) is met. Other processes on the machine lower every figure: say so when quoting them.
