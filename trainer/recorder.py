@@ -9,7 +9,7 @@ again. A resumed run records with a higher `attempt`, and the store's views keep
 attempt of each step, so steps recorded twice are never counted twice.
 
 Why not one part per step: a reader opens every part file, and at paper scale one per step makes
-thousands. benchmarks/rank_scale.py at 20x the paper's history run (9.6M rows): 9,400 parts (one
+thousands. perf/rank_scale.py at 20x the paper's history run (9.6M rows): 9,400 parts (one
 per step) rank in 10.4 s, 940 (every 10 steps) in 2.3 s, 470 (every 20) in 1.8 s. 20 is also the
 presets' save_steps, so a part is one checkpoint interval and nothing is lost that a resume
 would not record again.
