@@ -49,34 +49,55 @@ PAPER_ALGORITHM: dict = {
     "epsilon": 0.2,
     "beta": 0.001,
     "use_bias_correction_kl": False,
+    # TRL corrects for vLLM's sampling drift with an importance ratio by default; verl's recipe
+    # does not (docs/verl-divergences.md); --set vllm_importance_sampling_correction=true restores it.
+    "vllm_importance_sampling_correction": False,
     "entropy_coef": 0.001,
     "loss_type": "dapo",
     "scale_rewards": "group",
 }
 
+# The paper's run on GPUs: its algorithm, its lengths and schedule, generation with vLLM colocated
+# on the training GPUs (verl's hybrid engine does the same). Micro-batches and vLLM's share of
+# each GPU differ by hardware: `select plan` (selector/memory.py) says each preset fits its
+# stated `gpus` x `gpu_memory`, and that the 8-GPU one does not fit one 80 GB GPU.
+PAPER_RUN: dict = {
+    **PAPER_ALGORITHM,
+    "model": "Qwen/Qwen2.5-Math-1.5B",
+    "prompts_per_step": 128,
+    "max_prompt_length": 1024,  # longer prompts are dropped, as verl's filter_overlong_prompts
+    "history_steps": 500,  # the authors' history file is the history at step 500
+    "one_shot_steps": 2000,
+    "eval_steps": 20,
+    "history_eval_steps": 0,  # a history run exists to rank the pool: no benchmark evaluation
+    "eval_benchmarks": "math500,aime24,aime25,amc23,minerva_math,olympiadbench",
+    "max_completion_length": 3072,
+    "learning_rate": 1e-6,
+    # LoRA wants a learning rate ~10x full fine-tuning's ("LoRA Without Regret", Schulman et al.,
+    # Thinking Machines 2025, measured it for SFT and RL alike); used when --lora-r is given and
+    # no learning rate is (an estimate from their finding, not measured here).
+    "lora_learning_rate": 1e-5,
+    "adam_beta1": 0.9,
+    "adam_beta2": 0.999,
+    "bf16": True,
+    "activation_checkpointing": True,  # transformers 5 name of gradient checkpointing
+    "save_steps": 20,
+    "use_vllm": True,
+    "vllm_mode": "colocate",  # vLLM on the training GPUs (TRL's default, server, needs `trl vllm-serve` elsewhere)
+    "vllm_gpu_memory_utilization": 0.3,  # TRL's default share; the planner sizes micro-batches around it
+}
+
 # Preset values: keys of GRPOConfig, or of TrainConfig (ours). Plain dicts, looked up by name.
+# `gpus` / `gpu_memory`: the hardware the preset is sized for (what `select plan` checks by default).
 PRESETS: dict[str, dict] = {
-    "paper-qwen2.5-math-1.5b": {
-        **PAPER_ALGORITHM,
-        # ours
-        "model": "Qwen/Qwen2.5-Math-1.5B",
-        "prompts_per_step": 128,
-        "micro_batch_size": 16,  # completions per forward/backward on one device
-        "max_prompt_length": 1024,  # longer prompts are dropped, as verl's filter_overlong_prompts
-        "history_steps": 500,  # the authors' history file is the history at step 500
-        "one_shot_steps": 2000,
-        "eval_steps": 20,
-        "history_eval_steps": 0,  # a history run exists to rank the pool: no benchmark evaluation
-        "eval_benchmarks": "math500,aime24,aime25,amc23,minerva_math,olympiadbench",
-        # GRPOConfig
-        "max_completion_length": 3072,
-        "learning_rate": 1e-6,
-        "adam_beta1": 0.9,
-        "adam_beta2": 0.999,
-        "bf16": True,
-        "activation_checkpointing": True,  # transformers 5 name of gradient checkpointing
-        "save_steps": 20,
-    },
+    # The paper's 8 GPUs. Micro-batch 4: at 16 (the first guess) vLLM's share, the DDP gradient
+    # buckets and the activations of 16 x 4,096 tokens need ~94 GB (select plan).
+    "paper-qwen2.5-math-1.5b": {**PAPER_RUN, "gpus": 8, "gpu_memory": "80GB", "micro_batch_size": 4},
+    # One 80 GB GPU: the same run, 1,024 rollouts per step; micro-batch 8 (16 needs ~88 GB).
+    "paper-qwen2.5-math-1.5b-1gpu": {**PAPER_RUN, "gpus": 1, "gpu_memory": "80GB", "micro_batch_size": 8},
+    # One 40 GB GPU with a rank-32 LoRA adapter (no reference model: peft disables the adapter).
+    "paper-qwen2.5-math-1.5b-lora": {**PAPER_RUN, "gpus": 1, "gpu_memory": "40GB", "micro_batch_size": 8, "lora_r": 32,
+                                     "learning_rate": 1e-5},
     "toy": {
         **PAPER_ALGORITHM,
         "model": None,  # the embedded toy model, built on first use
@@ -109,7 +130,7 @@ OWNED = {
     "num_train_epochs": "use --epochs or --max-steps",
     "seed": "use --seed",
     "data_seed": "use --seed",
-    "use_vllm": "use --use-vllm",
+    "use_vllm": "use --use-vllm / --no-use-vllm",
     "use_cpu": "the device follows what is there (and the launcher)",
     "report_to": "metrics go to the store (select sql, select report)",
     "logging_steps": "every step is logged into the store",
@@ -150,8 +171,17 @@ class TrainOptions:
                                           "preset's (history runs: none)", metavar="N")
     eval_benchmarks: str | None = option(None, "benchmarks to evaluate on during training (comma list)", metavar="LIST")
     eval_limit: int | None = option(None, "evaluate on the first N problems of each benchmark only", metavar="N")
-    use_vllm: bool = option(False, "generate with vLLM (needs the `gpu` extra and a GPU)")
-    lora_r: int = option(0, "train a LoRA adapter of this rank instead of all weights (0 = full fine-tuning)", metavar="R")
+    use_vllm: bool | None = option(None, "generate with vLLM colocated on the training GPUs (the `gpu` extra); "
+                                         "default: the preset's (on for the paper presets, off for the toy)")
+    lora_r: int | None = option(None, "train a LoRA adapter of this rank instead of all weights (0 = full fine-tuning); "
+                                      "default: the preset's; the learning rate then defaults to the preset's "
+                                      "lora_learning_rate (10x full fine-tuning's)", metavar="R")
+    keep_checkpoints: str = option("eval", "checkpoints to keep: eval (the newest two whole, for --resume, and the weights "
+                                           "of every evaluated step, for `select eval`), every:N (weights every N steps), "
+                                           "last (the newest two). Disk: the paper model's whole checkpoint is ~18.5 GB, "
+                                           "its weights 6.2 GB (fp32): eval keeps 100 x 6.2 GB over a 2,000-step run, "
+                                           "every:200 keeps 10", metavar="WHICH")
+    skip_memory_check: bool = option(False, "train even if the memory plan (`selector plan`) says the run does not fit")
     set: str | None = option(None, "any GRPOConfig field or preset key, KEY=VALUE[,KEY=VALUE...] "
                                    "(e.g. --set top_k=50,steps_per_generation=4); the fields the wrapper sets itself "
                                    "are refused with the option to use instead", metavar="KV")
@@ -189,10 +219,13 @@ def train_args(cfg: TrainConfig) -> list[str]:
     args = []
     for name in [*first, *(n for n in defaults if n not in first + last), *last]:
         value = getattr(cfg, name)
-        if value is None or value is False or (value == defaults[name] and name not in ("pool", "seed")):
+        if value is None or (value == defaults[name] and name not in ("pool", "seed")):
             continue
         flag = f"--{name.replace('_', '-')}"
-        args += [flag] if value is True else [flag, str(value)]
+        if isinstance(value, bool):  # a default of None (the preset's) has a --no- form for False
+            args.append(flag if value else f"--no-{name.replace('_', '-')}")
+        else:
+            args += [flag, str(value)]
     return args
 
 
@@ -229,7 +262,7 @@ def resolve_settings(cfg: TrainConfig, grpo_fields: set[str] | None = None) -> d
     only checked for its form, and the run itself checks it when it starts."""
     from selector.rewards import get_reward
 
-    values = preset(cfg.preset or default_preset(cfg.pool))
+    values = {"use_vllm": False, "lora_r": 0, **preset(cfg.preset or default_preset(cfg.pool))}
     for f in dataclasses.fields(TrainOptions):
         v = getattr(cfg, f.name)
         if f.name in values and v is not None and f.name != "model":
@@ -246,6 +279,13 @@ def resolve_settings(cfg: TrainConfig, grpo_fields: set[str] | None = None) -> d
             if not eq or not key.isidentifier() or (settable is not None and key not in settable):
                 raise UserError(f"--set {item!r}: expected KEY=VALUE with KEY a GRPOConfig field or a preset key (e.g. top_k=50)")
             values[key] = _parse_value(raw.strip())
+    if values["lora_r"] and cfg.learning_rate is None and "learning_rate=" not in (cfg.set or ""):
+        values["learning_rate"] = values.get("lora_learning_rate", float(f"{10 * values['learning_rate']:.6g}"))
+    if not isinstance(values["lora_r"], int) or values["lora_r"] < 0:
+        raise UserError(f"--lora-r must be an integer >= 0, got {values['lora_r']!r}")
+    keep = cfg.keep_checkpoints
+    if keep not in ("eval", "last") and not (keep.startswith("every:") and keep[6:].isdigit() and int(keep[6:]) > 0):
+        raise UserError(f"--keep-checkpoints {keep!r}: eval, last or every:N (N >= 1)")
     get_reward(cfg.reward)  # an unknown name fails here, before a run is recorded (not at its first step)
     terms = {t.strip() for t in cfg.terms.split(",") if t.strip()}
     if not terms <= set(TERMS) or "pg" not in terms:
@@ -288,7 +328,7 @@ def run_id_for(kind: str, pool_name: str, example_ids, values: dict, cfg: TrainC
     from selector.paths import slug
 
     key = json.dumps({"kind": kind, "pool": pool_name, "examples": example_ids, "values": values, "seed": cfg.seed,
-                      "reward": cfg.reward, "lora_r": cfg.lora_r}, sort_keys=True, default=str)
+                      "reward": cfg.reward, "lora_r": values.get("lora_r") or 0}, sort_keys=True, default=str)
     digest = hashlib.sha256(key.encode()).hexdigest()[:10]
     what = "" if example_ids is None else "-" + "+".join(example_ids)[:40]
     return f"{kind}-{slug(pool_name, 24)}{what}-s{cfg.seed}-{digest}"
@@ -312,7 +352,7 @@ class PreparedRun:
         """The resolved configuration as stored in the run's `runs` row."""
         c = self.cfg
         return {**self.values, "examples": self.example_ids, "seed": c.seed, "reward": c.reward, "terms": c.terms,
-                "lora_r": c.lora_r, "model_path": model_path, "steps_per_epoch": self.steps_per_epoch,
+                "model_path": model_path, "steps_per_epoch": self.steps_per_epoch,
                 "pool_source": self.pool.source}
 
 

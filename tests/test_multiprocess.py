@@ -298,7 +298,7 @@ def test_every_field_the_wrapper_sets_is_refused_by_set():
 
     from trainer.grpo import owned_args
 
-    fake = SimpleNamespace(values={"max_steps": 3}, cfg=TrainConfig())
+    fake = SimpleNamespace(values={"max_steps": 3, "use_vllm": False}, cfg=TrainConfig())
     assert set(owned_args(fake, "/tmp/x", 4, 2)) <= set(OWNED)
 
 

@@ -113,7 +113,7 @@ def test_sigkill_mid_run_then_resume_records_every_rollout_once(tmp_path, pool12
 
 
 def test_resume_picks_the_newest_complete_checkpoint(tmp_path):
-    from trainer.grpo import last_complete_checkpoint
+    from trainer.checkpoints import last_complete_checkpoint
 
     assert last_complete_checkpoint(tmp_path / "absent") is None
     for step, state in [(2, '{"global_step": 2}'), (10, '{"global_step": 10}'), (11, '{"global_st'), (12, None)]:

@@ -186,7 +186,7 @@ def evaluate_model(path: str, jobs: list[tuple[str, list[dict], Sampling]], back
             from vllm import LLM
         except ImportError:
             raise UserError("--backend vllm needs vLLM: pip install -e '.[gpu]' (on a machine with a GPU)") from None
-        llm = LLM(model=path, seed=seed)
+        llm = LLM(model=path, seed=seed, dtype="bfloat16")  # bf16, as training generates and as the paper evaluated
         for name, rows, sampling in jobs:
             print(f"{name}: {len(rows)} problems, {sampling.describe()} (vLLM)", file=sys.stderr)
             on_result(name, *grade_outputs(name, rows, generate_vllm(llm, [r["prompt"] for r in rows], sampling, seed), grader))

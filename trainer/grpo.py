@@ -26,6 +26,7 @@ from contextlib import contextmanager
 
 from selector.errors import UserError
 from selector.runs import PreparedRun, TrainConfig, prepare, resolve_settings
+from trainer.checkpoints import last_complete_checkpoint
 from trainer.model import model_path
 
 
@@ -56,6 +57,8 @@ def train(cfg: TrainConfig, callbacks: tuple = ()) -> str | None:
         return None
     _refuse_data_parallel()
     p = prepare(cfg, grpo_fields=grpo_fields())
+    if p.values["use_vllm"]:
+        _require_vllm()
     process, processes = _process()
     lease, decision = None, None
     if process == 0:
@@ -99,6 +102,8 @@ def _decide(p: PreparedRun):
     attempt = 0 if existing is None else RunLog(store, run_id).next_attempt()
     processes = _process()[1]
     micro, accumulation = geometry(p.values, processes)
+    if not p.cfg.skip_memory_check:
+        _check_memory(p, path, processes)
     record = {**p.config_record(path), "processes": processes, "micro_batch_size": micro,
               "gradient_accumulation_steps": accumulation}
     create = None if existing is not None else dict(kind=p.kind, pool=p.pool.name, model=str(p.values["model"] or path),
@@ -107,6 +112,34 @@ def _decide(p: PreparedRun):
     if lease.note:
         print(f"note: {lease.note}", file=sys.stderr)
     return {"path": path, "attempt": attempt, "create": create}, lease
+
+
+def _require_vllm() -> None:
+    """A run that generates with vLLM fails here, in one line, not after minutes of loading."""
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is None:
+        raise UserError("this run generates with vLLM (the preset's use_vllm, or --use-vllm), which is not installed: "
+                        "pip install -e '.[gpu]' on a machine with a GPU, or pass --no-use-vllm")
+
+
+def _check_memory(p: PreparedRun, path: str, processes: int) -> None:
+    """On GPUs: refuse a run the memory plan says cannot fit (`selector plan` prints the parts),
+    with the smallest changes that make it fit, before minutes of loading end in an OOM."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return
+    from selector.memory import GB, load_model_config, plan
+
+    memory = torch.cuda.get_device_properties(torch.cuda.current_device()).total_memory
+    result = plan(load_model_config(path), p.values, processes, memory)
+    if result.fits:
+        return
+    fixes = "; ".join(result.advice[:3]) or "no single change makes it fit (see `selector plan`)"
+    raise UserError(f"the run needs ~{result.total / GB:.0f} GB per GPU ({result.peak_phase} peak) and the GPU has "
+                    f"{memory / GB:.0f} GB on {processes} process(es): {fixes}; `selector plan` shows every part "
+                    "(--skip-memory-check trains anyway)")
 
 
 def _process() -> tuple[int, int]:
@@ -299,7 +332,7 @@ def owned_args(p: PreparedRun, output_dir, micro: int, accumulation: int) -> dic
     """The GRPOConfig fields the wrapper sets itself, whatever the preset or --set say."""
     return dict(output_dir=str(output_dir), per_device_train_batch_size=micro, gradient_accumulation_steps=accumulation,
                 max_steps=p.values["max_steps"], seed=p.cfg.seed, data_seed=p.cfg.seed, report_to=[], logging_steps=1,
-                save_strategy="steps", save_total_limit=2, disable_tqdm=True, use_vllm=p.cfg.use_vllm,
+                save_strategy="steps", save_total_limit=None, disable_tqdm=True, use_vllm=p.values["use_vllm"],
                 use_cpu=not _has_cuda())
 
 
@@ -310,13 +343,23 @@ def _trainer(p: PreparedRun, path: str, rows: list[dict], tokenizer, args, grade
     from selector.rewards import RecordingReward
 
     peft_config = None
-    if p.cfg.lora_r:
+    rank = p.values["lora_r"]
+    if rank:
         from peft import LoraConfig
 
-        peft_config = LoraConfig(r=p.cfg.lora_r, lora_alpha=2 * p.cfg.lora_r, target_modules="all-linear", task_type="CAUSAL_LM")
-    trainer = _trainer_class(p.values["prompts_per_step"], p.steps_per_epoch)(model=path, reward_funcs=[RecordingReward(p.cfg.reward, grader, recorder)], args=args,
-                               train_dataset=Dataset.from_list(rows), processing_class=tokenizer, peft_config=peft_config)
+        peft_config = LoraConfig(r=rank, lora_alpha=2 * rank, target_modules="all-linear", task_type="CAUSAL_LM")
+    trainer = _trainer_class(p.values["prompts_per_step"], p.steps_per_epoch)(
+        model=path, reward_funcs=[RecordingReward(p.cfg.reward, grader, recorder)], args=args,
+        train_dataset=Dataset.from_list(rows), processing_class=tokenizer, peft_config=peft_config)
     recorder.accelerator = trainer.accelerator
+    if p.values["use_vllm"]:
+        # TRL seeds every process (set_seed(seed, device_specific=True)) and then starts vLLM with
+        # LLM(seed=process index), which reseeds the process's global RNG, the one vLLM samples
+        # from: every --seed would draw the same rollouts. Seeding again after vLLM is up puts
+        # back the run's seed (per process, as TRL meant). TRL 1.16, trl/generation/vllm_generation.py.
+        from accelerate.utils import set_seed
+
+        set_seed(p.cfg.seed, device_specific=True)
     return trainer
 
 
@@ -327,39 +370,19 @@ def _add_callbacks(trainer, p: PreparedRun, recorder, progress, evals: dict, tok
 
     from selector.grader import GRADER_VERSION
     from trainer.evaluate import EvalCallback
+    from trainer.checkpoints import CheckpointKeeper
     from trainer.recorder import RecorderCallback
 
     for cb in (PrinterCallback, HFProgress):
         trainer.remove_callback(cb)
     trainer.add_callback(RecorderCallback(recorder))
+    trainer.add_callback(CheckpointKeeper(p.cfg.keep_checkpoints, p.values.get("eval_steps") if evals else 0))
     if evals:
         trainer.add_callback(EvalCallback(evals, tokenizer, grader, writer, p.run_id, attempt, p.values["eval_steps"],
                                           p.cfg.seed, GRADER_VERSION, progress, accelerator=trainer.accelerator))
     trainer.add_callback(progress)
     for cb in callbacks:
         trainer.add_callback(cb)
-
-
-def last_complete_checkpoint(output_dir) -> str | None:
-    """The newest checkpoint-N directory that was saved completely, or None.
-
-    The Trainer writes a checkpoint in place and its trainer_state.json last, so a run killed while
-    saving leaves a newer checkpoint without one (or with half of one). transformers'
-    get_last_checkpoint would pick it, and resuming from it fails every time; the one before it
-    is whole (save_total_limit only removes old checkpoints after a new one is complete)."""
-    from pathlib import Path
-
-    found = []
-    for d in Path(output_dir).glob("checkpoint-*"):
-        step = d.name.removeprefix("checkpoint-")
-        if not (d.is_dir() and step.isdigit()):
-            continue
-        try:
-            json.loads((d / "trainer_state.json").read_text())
-        except (OSError, ValueError):  # absent or cut short: this save did not finish
-            continue
-        found.append((int(step), str(d)))
-    return max(found)[1] if found else None
 
 
 def _trainer_class(step_prompts: int | None = None, steps_per_epoch: int = 1):

@@ -20,6 +20,7 @@ VERBS = {
     "show": ("selector.cli.show", "ShowConfig"),
     "sql": ("selector.cli.sql", "SqlConfig"),
     "train": ("selector.cli.train", "TrainConfig"),
+    "plan": ("selector.cli.plan", "PlanConfig"),
     "sweep": ("selector.cli.sweep", "SweepConfig"),
     "eval": ("selector.cli.eval", "EvalConfig"),
     "results": ("selector.cli.results", "ResultsConfig"),
@@ -33,6 +34,7 @@ examples:
   selector show pi13 --pool dsr-sub
   selector rank --pool toy && selector sweep --top 4 --pool toy --seeds 1,2
   selector eval --model Qwen/Qwen2.5-Math-1.5B --bench math6
+  selector plan --preset paper-qwen2.5-math-1.5b-1gpu     # will it fit one 80 GB GPU?
   selector report --out report/ && open report/index.html
   selector sql "SELECT * FROM scores WHERE rank <= 16 ORDER BY score, rank"
 

@@ -63,8 +63,9 @@ def _add_field(parser, f: dataclasses.Field, hint) -> None:
         parser.add_argument(f.name, type=tp, **kwargs)
         return
     flags = [f"--{f.name.replace('_', '-')}"] + ([meta["short"]] if "short" in meta else [])
-    if tp is bool:
-        parser.add_argument(*flags, dest=f.name, action="store_true", default=f.default, help=kwargs["help"])
+    if tp is bool:  # a flag; `bool | None` (None: the preset's) also gets its --no-... form
+        action = argparse.BooleanOptionalAction if f.default is None else "store_true"
+        parser.add_argument(*flags, dest=f.name, action=action, default=f.default, help=kwargs["help"])
         return
     if f.default is not None and "default:" not in kwargs["help"]:
         kwargs["help"] += f" (default: {f.default})"
