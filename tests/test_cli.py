@@ -171,6 +171,7 @@ def test_all_three_entry_points_answer_help(argv):
 
 def test_importing_selector_and_its_verbs_does_not_import_torch_or_heavy_deps():
     code = ("import sys, selector.cli as c; c.build_parser(); "
-            "print(sorted(m for m in ('torch', 'transformers', 'trl', 'duckdb', 'pyarrow', 'numpy', 'math_verify') if m in sys.modules))")
+            "print(sorted(m for m in ('torch', 'transformers', 'trl', 'duckdb', 'pyarrow', 'numpy', 'math_verify', 'pandas', "
+            "'polars', 'yaml', 'datasets') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr

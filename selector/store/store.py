@@ -47,7 +47,7 @@ def now() -> datetime:
 
 
 def code_version() -> str:
-    from selector import __version__
+    from selector.version import __version__
 
     return __version__
 
@@ -204,6 +204,11 @@ class Store:
             cur = self._reader_cursor().execute(sql, params or [])
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def frame(self, sql: str, params: list | None = None):
+        """The result as a pandas DataFrame (NULL in a number column is NaN)."""
+        with self.read_errors():
+            return self._reader_cursor().execute(sql, params or []).df()
 
     def run(self, run_id: str) -> dict | None:
         found = self.rows("SELECT * FROM run_status WHERE run_id = ?", [run_id])
