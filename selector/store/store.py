@@ -260,8 +260,18 @@ class Store:
         return self.rows("SELECT * FROM sweeps WHERE sweep = ? ORDER BY position", [sweep])
 
     def latest_sweep(self) -> str | None:
-        got = self.rows("SELECT sweep FROM sweeps ORDER BY created_at DESC, sweep DESC LIMIT 1")
+        """The sweep planned last, leaving out dry-run plans none of whose runs has started."""
+        got = self.rows("SELECT s.sweep FROM sweeps s LEFT JOIN (SELECT DISTINCT run_id FROM runs) r ON s.run_id = r.run_id "
+                        "GROUP BY s.sweep HAVING NOT bool_and(coalesce(s.dry_run, false)) OR count(r.run_id) > 0 "
+                        "ORDER BY max(s.created_at) DESC, s.sweep DESC LIMIT 1")
         return got[0]["sweep"] if got else None
+
+    def dry_run_sweeps(self) -> list[str]:
+        """Sweeps planned by a dry run with no run started yet (never the default sweep)."""
+        got = self.rows("SELECT s.sweep FROM sweeps s LEFT JOIN (SELECT DISTINCT run_id FROM runs) r ON s.run_id = r.run_id "
+                        "GROUP BY s.sweep HAVING bool_and(coalesce(s.dry_run, false)) AND count(r.run_id) = 0 "
+                        "ORDER BY max(s.created_at) DESC, s.sweep DESC")
+        return [r["sweep"] for r in got]
 
     def sweep_results(self, sweep: str) -> list[dict]:
         return self.rows("SELECT * FROM sweep_results WHERE sweep = ? ORDER BY position", [sweep])

@@ -10,7 +10,7 @@
 --   rollouts_all, eval_samples_all, metrics_all   every attempt
 --   run_status, epoch_accuracy, example_order, step_accuracy, scores
 --   eval_problems, eval_scores, eval_average, run_eval_summary, pass_at_k(n, c, k)
---   sweep_results, sweep_summary, sweep_base
+--   sweep_results, sweep_summary, sweep_base, run_results
 --   train_behaviour, eval_behaviour, run_saturation, reflection_words(text)
 -- Anything else is internal.
 
@@ -56,7 +56,9 @@ SELECT run_id, example_id,
        row_number() OVER (PARTITION BY run_id ORDER BY min(step), arg_min(batch_index, step), example_id) - 1 AS first_seen
 FROM rollouts GROUP BY run_id, example_id;
 
-CREATE OR REPLACE VIEW sweeps AS SELECT * FROM read_parquet('{root}/sweeps/*/*.parquet', union_by_name = true);
+-- Columns added to a table after a store was made are NULL in its older parts (BY NAME adds them).
+CREATE OR REPLACE VIEW sweeps AS SELECT * FROM read_parquet('{root}/sweeps/*/*.parquet', union_by_name = true)
+UNION ALL BY NAME SELECT NULL::BOOLEAN AS dry_run WHERE false;
 
 -- Unbiased pass@k from n samples of which c are correct (Chen et al. 2021, "Evaluating Large
 -- Language Models Trained on Code"): 1 - C(n-c, k) / C(n, k), computed as their numerically
@@ -98,6 +100,13 @@ CREATE OR REPLACE VIEW sweep_results AS
 SELECT s.sweep, s.position, s.label, s.grp, s.seed, s.run_id, coalesce(r.status, 'planned') AS status,
        e.benchmarks, e.base, e.final, e.final_step, e.best, e.best_step
 FROM sweeps s LEFT JOIN run_status r USING (run_id) LEFT JOIN run_eval_summary e USING (run_id);
+
+-- Every run with its status and evaluation summary (`select results` before any sweep).
+CREATE OR REPLACE VIEW run_results AS
+SELECT r.run_id, r.kind, r.pool, r.status, r.created_at, TRY_CAST(json_extract_string(r.config, '$.seed') AS BIGINT) AS seed,
+       array_to_string(TRY_CAST(json_extract(r.config, '$.examples') AS VARCHAR[]), ',') AS examples,
+       e.benchmarks, e.base, e.final, e.final_step, e.best, e.best_step
+FROM run_status r LEFT JOIN run_eval_summary e USING (run_id);
 
 -- A sweep in the paper's table form: each planned item (pi1, the set pi1+pi13, random, bottom, full
 -- pool, ...) over its seeds; mean and sample standard deviation over the seeds that have evals.
