@@ -39,6 +39,7 @@ class PoolSpec:
     hub_split: str | None = None
     columns: dict = field(default_factory=lambda: dict(PLAIN_COLUMNS))
     builder: Callable[[], list[dict]] | None = None  # generates the rows (dicts with the columns above)
+    history: str | None = None  # a shipped per-example history, relative to the data directory
 
 
 POOLS: dict[str, PoolSpec] = {
@@ -49,6 +50,7 @@ POOLS: dict[str, PoolSpec] = {
         hub_id="ypwang61/One-Shot-RLVR-Datasets",
         hub_split="dsr_sub",
         columns=VERL_COLUMNS,
+        history="histories/dsr_sub_acc_step_500.json",  # the authors' own, from the same repository
     ),
     "toy": PoolSpec(
         description="generated arithmetic word problems (the embedded toy world, built on first use)",
@@ -92,6 +94,28 @@ class Pool:
 
 def pool_names() -> list[str]:
     return sorted(POOLS) + ["file:PATH"]
+
+
+def rank_hint(pool: str, data_dir: str | Path | None = None) -> str:
+    """The command that ranks `pool`, for messages: with its shipped history file where it has
+    one (named by its path when it is in the data directory), else with a placeholder."""
+    spec = POOLS.get(pool)
+    if spec is not None and spec.history:
+        path, _ = find_data_file(spec.history, data_dir)
+        if path is not None:
+            return f"`selector rank --pool {pool} --history {_short_path(path)}` (the authors' history)"
+        return (f"`selector rank --pool {pool} --history DATA_DIR/{spec.history}` (the authors' history; not found "
+                "in the data directory: pass --data-dir DIR)")
+    if spec is not None and spec.builder:
+        return f"`selector rank --pool {pool}` (a history run with its own model)"
+    return f"`selector rank --pool {pool} --history FILE` (or --model M for a history run)"
+
+
+def _short_path(path: Path) -> str:
+    import os
+
+    rel = os.path.relpath(path)
+    return rel if len(rel) < len(str(path)) else str(path)
 
 
 def load_pool(name: str, data_dir: str | Path | None = None) -> Pool:

@@ -88,9 +88,11 @@ def plan_items(opts: SweepOptions, ranking: list[dict] | None) -> list[Item]:
     from selector.ranking import is_pi, pi_index
 
     def need_ranking(what: str) -> list[dict]:
+        from selector.pools import rank_hint
+
         if not ranking:
             raise UserError(f"{what} needs a {opts.score} ranking of pool {opts.pool!r} and the store has none; "
-                            f"run `selector rank --pool {opts.pool}` first")
+                            f"run {rank_hint(opts.pool)} first")
         return ranking
 
     if opts.top < 0:

@@ -190,7 +190,7 @@ def test_bad_sweep_options_fail_in_one_line(tmp_path, ranked, kw, message):
 
 
 def test_no_ranking_yet_says_how_to_make_one(tmp_path, pool12):
-    with pytest.raises(UserError, match=r"run `selector rank --pool file:.*` first"):
+    with pytest.raises(UserError, match=r"run `selector rank --pool file:.*`.* first"):
         sweep(_cfg(tmp_path, pool12, dry_run=True, top=2))
 
 

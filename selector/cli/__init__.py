@@ -64,11 +64,14 @@ def run(argv: list[str] | None = None) -> int:
     if not args.verb:
         parser.print_help()
         return 2
-    _one_line_warnings(parser.prog)
+    notices = _notices(parser.prog, args)
     module, config = VERBS[args.verb]
     mod = importlib.import_module(module)
     try:
-        mod.main(from_args(getattr(mod, config), args))
+        try:
+            mod.main(from_args(getattr(mod, config), args))
+        finally:
+            notices.finish()
     except UserError as e:
         print(f"{parser.prog}: error: {e}", file=sys.stderr)
         sys.exit(2)
@@ -80,14 +83,15 @@ def run(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _one_line_warnings(prog: str) -> None:
-    """Print our own warnings (bad golds, ...) as one line each, not Python's two-line format."""
-    import warnings
+def _notices(prog: str, args):
+    """Warnings as one line each (a pool's bad golds once per store), and a word when the command
+    made a new store (selector/cli/notices.py)."""
+    from selector.cli.notices import Notices
+    from selector.paths import store_dir
 
-    def show(message, category, filename, lineno, file=None, line=None):
-        print(f"{prog}: warning: {message}", file=file or sys.stderr)
-
-    warnings.showwarning = show
+    notices = Notices(prog, store_dir(args.store) if hasattr(args, "store") else None)
+    notices.start()
+    return notices
 
 
 if __name__ == "__main__":
