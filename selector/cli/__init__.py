@@ -24,6 +24,7 @@ VERBS = {
     "eval": ("selector.cli.eval", "EvalConfig"),
     "results": ("selector.cli.results", "ResultsConfig"),
     "report": ("selector.cli.report", "ReportConfig"),
+    "export": ("selector.cli.export", "ExportConfig"),
     "toy": ("selector.cli.toy", "ToyConfig"),
 }
 
@@ -34,6 +35,7 @@ examples:
   selector rank --pool toy && selector sweep --top 4 --pool toy --seeds 1,2
   selector eval --model Qwen/Qwen2.5-Math-1.5B --bench math6
   selector report --out report/ && open report/index.html
+  selector export --pool dsr-sub --examples pi1 --copies 128     # exports/pi1_r128.parquet for verl
   selector sql "SELECT * FROM scores WHERE rank <= 16 ORDER BY score, rank"
 
 `select` is a reserved word in bash (`select rank ...` is a syntax error there):
