@@ -51,8 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(1-shot RLVR, arXiv 2504.20571), and prove it.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"rlvr-select {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
-    for module, _ in VERBS.values():
-        importlib.import_module(module).make_parser(sub)
+    from selector.cli import config_file
+
+    for verb, (module, _) in VERBS.items():
+        command = importlib.import_module(module).make_parser(sub)
+        if verb in config_file.VERBS:
+            config_file.add_flag(command)  # --config FILE.yaml
+    parser.sub = sub
     return parser
 
 
@@ -66,9 +71,17 @@ def run(argv: list[str] | None = None) -> int:
     if not args.verb:
         parser.print_help()
         return 2
-    notices = _notices(parser.prog, args)
     module, config = VERBS[args.verb]
     mod = importlib.import_module(module)
+    if getattr(args, "config_file", None):  # the file's options as defaults, then the flags again
+        from selector.cli import config_file
+
+        try:
+            args = config_file.apply(parser, parser.sub, args, argv, getattr(mod, config))
+        except UserError as e:
+            print(f"{parser.prog}: error: {e}", file=sys.stderr)
+            sys.exit(2)
+    notices = _notices(parser.prog, args)
     try:
         try:
             mod.main(from_args(getattr(mod, config), args))
