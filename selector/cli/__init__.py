@@ -25,6 +25,7 @@ VERBS = {
     "results": ("selector.cli.results", "ResultsConfig"),
     "report": ("selector.cli.report", "ReportConfig"),
     "export": ("selector.cli.export", "ExportConfig"),
+    "compact": ("selector.cli.compact", "CompactConfig"),
     "toy": ("selector.cli.toy", "ToyConfig"),
 }
 

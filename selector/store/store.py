@@ -6,6 +6,8 @@ Layout of a store directory (default ./rlvr-store):
     views.sql                        the views, for the duckdb CLI: `cd STORE && duckdb -init views.sql`
     <table>/_schema/empty.parquet    zero rows with the table's types (so every glob matches)
     <table>/<shard>/<part>.parquet   facts written by one run (or one import, one ranking)
+    <table>/<shard>/<last part>~compacted.parquet   a finished run's parts merged (`select compact`)
+    notices.json                     warnings already shown for this store (selector/cli/notices.py)
 
 Why Parquet shards and not one .duckdb file: many processes (a sweep's array tasks, several
 ranks) write at once, and DuckDB lets only one process open a database file for writing. Each
@@ -326,6 +328,9 @@ class ShardWriter:
             target_dir = self.store.root / table / self.shard
             target_dir.mkdir(parents=True, exist_ok=True)
             name = f"{now().strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            floor = compacted_upto(target_dir)
+            if floor is not None and name <= floor:  # a clock behind the compaction's: sort after it, stay visible
+                name = f"{floor}+{name}"
             tmp, target = target_dir / f".{name}.tmp", target_dir / f"{name}.parquet"
             pq.write_table(data, tmp, compression="zstd")
             os.replace(tmp, target)
@@ -338,6 +343,16 @@ class ShardWriter:
             path.unlink(missing_ok=True)
         self._written.clear()
         self._buf.clear()
+
+
+COMPACTED = "~compacted"  # the suffix of a compacted part's name (selector/store/compact.py)
+
+
+def compacted_upto(shard_dir: Path) -> str | None:
+    """The largest part name a compacted file in `shard_dir` replaces (views.sql hides the parts
+    whose names sort at or below it), or None when the shard was never compacted."""
+    covered = [p.stem[: -len(COMPACTED)] for p in shard_dir.glob(f"*{COMPACTED}.parquet")]
+    return max(covered) if covered else None
 
 
 def _atomic_write_text(path: Path, text: str) -> None:

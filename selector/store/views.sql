@@ -14,13 +14,25 @@
 --   train_behaviour, eval_behaviour, run_saturation, reflection_words(text)
 -- Anything else is internal.
 
-CREATE OR REPLACE VIEW runs AS SELECT * FROM read_parquet('{root}/runs/*/*.parquet', union_by_name = true);
-CREATE OR REPLACE VIEW run_events AS SELECT * FROM read_parquet('{root}/run_events/*/*.parquet', union_by_name = true);
-CREATE OR REPLACE VIEW history_import AS SELECT * FROM read_parquet('{root}/history_import/*/*.parquet', union_by_name = true);
-CREATE OR REPLACE VIEW metrics_all AS SELECT * FROM read_parquet('{root}/metrics/*/*.parquet', union_by_name = true);
-CREATE OR REPLACE VIEW rankings AS SELECT * FROM read_parquet('{root}/rankings/*/*.parquet', union_by_name = true);
-CREATE OR REPLACE VIEW rollouts_all AS SELECT * FROM read_parquet('{root}/rollouts/*/*.parquet', union_by_name = true);
-CREATE OR REPLACE VIEW eval_samples_all AS SELECT * FROM read_parquet('{root}/eval_samples/*/*.parquet', union_by_name = true);
+-- The rows of a table: every part file of every shard, less the parts a compacted file replaces.
+-- `select compact` (selector/store/compact.py) merges a shard's parts P1..Pn into one file named
+-- `<the largest part name>~compacted.parquet`, renames it into place, then deletes P1..Pn; from the
+-- rename on, a part whose name sorts at or below that name is hidden here, so each row is read
+-- exactly once whether the originals are still there (a crash before their deletion) or not.
+CREATE OR REPLACE MACRO facts(pattern) AS TABLE
+WITH files AS (SELECT file, parse_dirpath(file) AS dir, parse_filename(file, true) AS stem FROM glob(pattern)),
+cover AS (SELECT dir, max(regexp_replace(stem, '~compacted$', '')) AS upto FROM files WHERE stem LIKE '%~compacted' GROUP BY dir),
+live AS (SELECT f.file FROM files f LEFT JOIN cover c USING (dir) WHERE c.upto IS NULL OR f.stem > c.upto)
+SELECT * EXCLUDE (filename) FROM read_parquet(pattern, union_by_name = true, filename = true)
+WHERE filename IN (SELECT file FROM live);
+
+CREATE OR REPLACE VIEW runs AS FROM facts('{root}/runs/*/*.parquet');
+CREATE OR REPLACE VIEW run_events AS FROM facts('{root}/run_events/*/*.parquet');
+CREATE OR REPLACE VIEW history_import AS FROM facts('{root}/history_import/*/*.parquet');
+CREATE OR REPLACE VIEW metrics_all AS FROM facts('{root}/metrics/*/*.parquet');
+CREATE OR REPLACE VIEW rankings AS FROM facts('{root}/rankings/*/*.parquet');
+CREATE OR REPLACE VIEW rollouts_all AS FROM facts('{root}/rollouts/*/*.parquet');
+CREATE OR REPLACE VIEW eval_samples_all AS FROM facts('{root}/eval_samples/*/*.parquet');
 
 -- A resumed run may record a step again: keep the latest attempt's rows for each (run, step).
 CREATE OR REPLACE MACRO latest_attempt(name) AS TABLE
@@ -57,7 +69,7 @@ SELECT run_id, example_id,
 FROM rollouts GROUP BY run_id, example_id;
 
 -- Columns added to a table after a store was made are NULL in its older parts (BY NAME adds them).
-CREATE OR REPLACE VIEW sweeps AS SELECT * FROM read_parquet('{root}/sweeps/*/*.parquet', union_by_name = true)
+CREATE OR REPLACE VIEW sweeps AS FROM facts('{root}/sweeps/*/*.parquet')
 UNION ALL BY NAME SELECT NULL::BOOLEAN AS dry_run WHERE false;
 
 -- Unbiased pass@k from n samples of which c are correct (Chen et al. 2021, "Evaluating Large
