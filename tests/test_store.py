@@ -205,3 +205,31 @@ def test_runlog_owns_the_run_lifecycle(tmp_path):
     assert [e["detail"] for e in events if e["status"] == "running"] == ["attempt 0", "attempt 1", "attempt 2"]
     assert store.rows("SELECT count(*) AS n, any_value(config) AS c FROM runs WHERE run_id = 'r1'") == [{"n": 1, "c": '{"a": 1}'}]
     assert store.run("r1")["status"] == "finished" and log.next_attempt() == 3
+
+
+def _lease(root, run_id, heartbeat_age_s, interval=10.0, text=None):
+    import time
+
+    (root / "leases").mkdir(exist_ok=True)
+    now_unix = time.time()
+    (root / "leases" / f"{run_id}.json").write_text(text if text is not None else json.dumps(
+        {"run_id": run_id, "attempt": 0, "host": "h", "pid": 1, "since_unix": now_unix - 100,
+         "heartbeat_unix": now_unix - heartbeat_age_s, "interval": interval}))
+
+
+def test_a_running_run_whose_heartbeat_stopped_is_stale(tmp_path):
+    from selector.store import RunLog
+
+    store = Store.open(tmp_path / "s", create=True)
+    for run_id in ("beating", "stopped", "no-lease", "corrupt", "done"):
+        RunLog(store, run_id).start(0, create=dict(kind="history", pool="p", model="m", config={}, grader_version="g"))
+    RunLog(store, "done").finish("ok")
+    status = lambda: {r["run_id"]: r["status"] for r in Store.open(tmp_path / "s").rows("SELECT run_id, status FROM run_status")}
+    assert set(status().values()) == {"running", "finished"}  # no leases folder at all: nothing is stale
+    (tmp_path / "s" / "leases").mkdir()
+    assert status()["stopped"] == "running"  # an empty leases folder: the same
+    _lease(tmp_path / "s", "beating", heartbeat_age_s=5)  # younger than 4 x 10 s
+    _lease(tmp_path / "s", "stopped", heartbeat_age_s=45)  # older than 4 x 10 s
+    _lease(tmp_path / "s", "corrupt", heartbeat_age_s=0, text='{"run_id": "corrupt", "heartbe')  # cut short: left out
+    _lease(tmp_path / "s", "done", heartbeat_age_s=1000)  # a finished run's leftover lease: it stays finished
+    assert status() == {"beating": "running", "stopped": "stale", "no-lease": "running", "corrupt": "running", "done": "finished"}

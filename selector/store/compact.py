@@ -23,7 +23,8 @@ query fails with one line and succeeds when run again (compact stopped runs when
 reads the store, to avoid even that). A part written after a compaction (a resumed run) gets a
 name that sorts after the compacted file's, so it stays visible (ShardWriter.flush).
 
-A run whose latest status is `running` is refused: its writer may add a part at any moment.
+A run whose status is `running` (or `stale`: running, its lease's heartbeat stopped) is refused:
+its writer may add a part at any moment.
 """
 
 import hashlib

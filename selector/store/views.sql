@@ -8,7 +8,7 @@
 --   tables (facts, append-only): runs, run_events, history_import, rankings, sweeps
 --   rollouts, eval_samples, metrics          latest attempt of each (run, step)
 --   rollouts_all, eval_samples_all, metrics_all   every attempt
---   run_status, epoch_accuracy, example_order, step_accuracy, scores
+--   run_status (with `stale`), run_leases, epoch_accuracy, example_order, step_accuracy, scores
 --   eval_problems, eval_scores, eval_average, run_eval_summary, pass_at_k(n, c, k)
 --   sweep_results, sweep_summary, sweep_base, run_results
 --   train_behaviour, eval_behaviour, run_saturation, reflection_words(text)
@@ -43,12 +43,24 @@ CREATE OR REPLACE VIEW rollouts AS FROM latest_attempt('rollouts_all');
 CREATE OR REPLACE VIEW eval_samples AS FROM latest_attempt('eval_samples_all');
 CREATE OR REPLACE VIEW metrics AS FROM latest_attempt('metrics_all');
 
--- Each run with its latest status (events are appended; ties broken by status text).
+-- A running run's lease, <store>/leases/<run_id>.json (written by the run while it runs): the
+-- latest heartbeat (unix seconds) and how often it beats. read_text, not read_json: no lease
+-- file (or no leases folder) is no row, not an error; a file that is not JSON is left out.
+CREATE OR REPLACE VIEW run_leases AS
+SELECT json_extract_string(content, '$.run_id') AS run_id, max(TRY_CAST(json_extract(content, '$.heartbeat_unix') AS DOUBLE)) AS heartbeat_unix,
+       max(TRY_CAST(json_extract(content, '$.interval') AS DOUBLE)) AS "interval"
+FROM read_text('{root}/leases/*.json') WHERE json_valid(content) GROUP BY ALL;
+
+-- Each run with its latest status (events are appended; ties broken by status text). A run whose
+-- latest event is `running` but whose lease has not beaten for 4 intervals is `stale`: its
+-- process is gone (killed without a word) or hung. A run without a lease stays `running` (stores
+-- and runs from before leases cannot tell).
 CREATE OR REPLACE VIEW run_status AS
-SELECT r.*, e.status, e.event_time AS updated_at, e.detail
+SELECT r.*, CASE WHEN e.status = 'running' AND l.heartbeat_unix < epoch(now()) - 4 * l."interval" THEN 'stale' ELSE e.status END AS status,
+       e.event_time AS updated_at, e.detail
 FROM runs r LEFT JOIN (
     SELECT * FROM run_events QUALIFY row_number() OVER (PARTITION BY run_id ORDER BY event_time DESC, status DESC) = 1
-) e USING (run_id);
+) e USING (run_id) LEFT JOIN run_leases l USING (run_id);
 
 -- Training accuracy of each example at each epoch, from recorded rollouts and imported histories.
 -- For an imported history an "epoch" is an appearance (the authors' loader drops the last
