@@ -195,3 +195,25 @@ def test_a_part_written_after_compaction_stays_visible_even_with_a_clock_behind(
     got = Store.open(root).rows("SELECT step FROM metrics_all ORDER BY step")
     assert [r["step"] for r in got] == [1, 2, 3, 4, 5, 6, 7]
     assert Store.open(root).run("run-a")["status"] == "running"
+
+
+def test_a_reader_opened_before_a_compaction_killed_after_its_rename_sees_each_row_once(tmp_path, monkeypatch):
+    root = tmp_path / "s"
+    _record(root)
+    reader = Store.open(root)
+    before = {v: reader.rows(f"SELECT * FROM {v} ORDER BY ALL") for v in VIEWS}  # its connection is open now
+    renamed = []
+
+    def rename_then_die(src, dst):
+        os.replace(src, dst)
+        renamed.append(dst)
+
+    def killed(path):
+        raise Killed
+
+    monkeypatch.setattr(compact_mod, "_rename", rename_then_die)
+    monkeypatch.setattr(compact_mod, "_remove", killed)
+    with pytest.raises(Killed):
+        compact_mod.compact_run(Store.open(root), "run-a")
+    assert len(renamed) == 1 and len(list(renamed[0].parent.glob("*.parquet"))) > 1  # merged file and parts side by side
+    assert {v: reader.rows(f"SELECT * FROM {v} ORDER BY ALL") for v in VIEWS} == before

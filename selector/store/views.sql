@@ -16,15 +16,14 @@
 
 -- The rows of a table: every part file of every shard, less the parts a compacted file replaces.
 -- `select compact` (selector/store/compact.py) merges a shard's parts P1..Pn into one file named
--- `<the largest part name>~compacted.parquet`, renames it into place, then deletes P1..Pn; from the
--- rename on, a part whose name sorts at or below that name is hidden here, so each row is read
--- exactly once whether the originals are still there (a crash before their deletion) or not.
+-- `<the largest part name>~compacted.parquet`, renames it into place, then deletes P1..Pn. Until
+-- they are gone, the parts it replaces are listed in the variable `rlvr_hidden_parts` (full
+-- paths), which our readers set on every connection (Store.connect); a filter on the file name
+-- alone prunes whole files, so it costs nothing per row. Unset (the duckdb CLI), no part is hidden:
+-- the CLI sees a killed compaction's replaced parts until the next `select compact` removes them.
 CREATE OR REPLACE MACRO facts(pattern) AS TABLE
-WITH files AS (SELECT file, parse_dirpath(file) AS dir, parse_filename(file, true) AS stem FROM glob(pattern)),
-cover AS (SELECT dir, max(regexp_replace(stem, '~compacted$', '')) AS upto FROM files WHERE stem LIKE '%~compacted' GROUP BY dir),
-live AS (SELECT f.file FROM files f LEFT JOIN cover c USING (dir) WHERE c.upto IS NULL OR f.stem > c.upto)
 SELECT * EXCLUDE (filename) FROM read_parquet(pattern, union_by_name = true, filename = true)
-WHERE filename IN (SELECT file FROM live);
+WHERE NOT coalesce(list_contains(getvariable('rlvr_hidden_parts'), filename), false);
 
 CREATE OR REPLACE VIEW runs AS FROM facts('{root}/runs/*/*.parquet');
 CREATE OR REPLACE VIEW run_events AS FROM facts('{root}/run_events/*/*.parquet');
