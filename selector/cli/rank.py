@@ -124,6 +124,7 @@ def main(cfg: RankConfig) -> list[dict]:
 def _next(store, pool: str, cfg: RankConfig) -> None:
     """Where the ranking went and what to run next (stderr: stdout stays the table or JSON)."""
     p = f" --pool {pool}" + ("" if cfg.store is None else f" --store {cfg.store}")
+    sys.stdout.flush()  # after the table, also when both go to one pipe
     print(f"ranking stored in {store.root}; next: `selector show pi1{p}` (one example in full), "
           f"`selector export{p} --examples pi1 --copies 128` (a training file), "
           f"`selector train{p} --examples pi1` (1-shot RL), `selector sweep{p} --top 4` (the paper's experiment)",

@@ -84,6 +84,7 @@ def print_runs(store, cfg: ResultsConfig) -> list[dict]:
     if not (cfg.json or cfg.csv):
         table, cols, caption = run_table(rows)
         emit(table, cols, title=f"every run in {store.root} (no sweep yet)", caption=caption)
+    sys.stdout.flush()  # the table first, then the note, also when both go to one pipe
     print(note, file=sys.stderr)
     return rows
 
