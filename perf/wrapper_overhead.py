@@ -3,6 +3,7 @@
     python perf/wrapper_overhead.py                 # 4 rounds x 2 runs x 14 steps (~3 min on 2 cores)
     python perf/wrapper_overhead.py --quick         # 1 round x 8 steps
     python perf/wrapper_overhead.py --model "$(selector toy path)" --rounds 5
+    python perf/wrapper_overhead.py --processes 2        # both under `accelerate launch` of 2 processes
 
 Both sides train the same model (default: the toy architecture after 3 pre-training steps, built
 here in seconds; --model for another), on the same data (the first 64 toy-pool problems) with the
@@ -18,6 +19,11 @@ A step's time is the wall time between two `on_step_end` callbacks (the wrapper'
 flushes inside its own on_step_end, which runs before the timer's, so the write is counted); the
 first 2 steps of each run are warm-up and not counted. Runs alternate (wrapper, plain, plain,
 wrapper, ...) and the medians over all counted steps are compared. Target: wrapper <= 1.03x.
+
+With --processes N, every run is its own `accelerate launch` of N processes (this script again,
+with --child): the wrapper's run as above, and plain TRL with the GRPOConfig the wrapper builds
+for the same settings (`trainer.grpo._grpo_args`), so both split each step the same way; the main
+process's step times are compared.
 """
 
 import argparse
@@ -64,6 +70,16 @@ def run_wrapper(pool: str, model: str, store: Path, steps: int, seed: int, name:
     return timer
 
 
+def wrapper_config(pool: str, model: str, out: Path, steps: int):
+    """The GRPOConfig the wrapper builds for its run (here: under the launcher's processes)."""
+    from selector.runs import TrainConfig, prepare
+    from trainer.grpo import _grpo_args
+
+    p = prepare(TrainConfig(pool=pool, preset="toy", model=model, store=str(out / "store"), max_steps=steps, eval_steps=0,
+                            seed=0, set="save_steps=100000"))
+    return _grpo_args(p, out / "plain")
+
+
 def run_plain(args, pool: str, model: str, out: Path, steps: int) -> StepTimer:
     from datasets import Dataset
     from transformers import AutoTokenizer
@@ -89,13 +105,43 @@ def run_plain(args, pool: str, model: str, out: Path, steps: int) -> StepTimer:
     return timer
 
 
+def child(side: str, pool: str, model: str, out: Path, steps: int, r: int) -> None:
+    """One run under `accelerate launch`: the main process writes its step times to out/times.json."""
+    if side == "wrapper":
+        timer = run_wrapper(pool, model, out / "store", steps, 0, f"bench-{r}")
+    else:
+        timer = run_plain(wrapper_config(pool, model, out, steps), pool, model, out / "plain", steps)
+    if int(os.environ.get("RANK", "0")) == 0:
+        (out / "times.json").write_text(json.dumps(timer.steps()))
+
+
+def launched(side: str, processes: int, pool: str, model: str, out: Path, steps: int, r: int) -> list[float]:
+    import subprocess
+
+    from selector.launcher import accelerate_command
+
+    out.mkdir(parents=True, exist_ok=True)
+    cmd = accelerate_command(processes) + [__file__, "--child", side, "--pool", pool, "--model", model, "--out", str(out),
+                                            "--steps", str(steps), "--round", str(r)]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return json.loads((out / "times.json").read_text())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=None, help="model directory (default: the toy architecture after 3 steps, built here)")
     parser.add_argument("--steps", type=int, default=14, help="optimizer steps per run")
     parser.add_argument("--rounds", type=int, default=4, help="rounds of (wrapper, plain) runs, alternating which goes first")
     parser.add_argument("--quick", action="store_true", help="1 round of 8 steps")
+    parser.add_argument("--processes", type=int, default=1, help="run both under `accelerate launch` of N processes")
+    parser.add_argument("--child", choices=["wrapper", "plain"], help=argparse.SUPPRESS)  # one launched run
+    parser.add_argument("--pool", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(args.child, args.pool, args.model, Path(args.out), args.steps, args.round)
+        return 0
     steps, rounds = (8, 1) if args.quick else (args.steps, args.rounds)
 
     import transformers
@@ -119,7 +165,10 @@ def main():
     wrapper, plain = [], []
     for r in range(rounds):
         for side in (("wrapper", "plain") if r % 2 == 0 else ("plain", "wrapper")):
-            if side == "wrapper":
+            if args.processes > 1:
+                (wrapper if side == "wrapper" else plain).append(
+                    launched(side, args.processes, pool, model, tmp / f"{side}{r}", steps, r))
+            elif side == "wrapper":
                 wrapper.append(run_wrapper(pool, model, tmp / f"store{r}", steps, 0, f"bench-{r}").steps())
             else:
                 plain.append(run_plain(config, pool, model, tmp / f"plain{r}", steps).steps())
@@ -130,7 +179,8 @@ def main():
     p = [t for run in plain for t in run]
     ratio = statistics.median(w) / statistics.median(p)
     print(f"\n{config.generation_batch_size // config.num_generations} prompts x {config.num_generations} rollouts per step, "
-          f"<= {config.max_completion_length} new tokens; {rounds} round(s) x {steps} steps, first {WARMUP} of each run not counted")
+          f"<= {config.max_completion_length} new tokens; {rounds} round(s) x {steps} steps, first {WARMUP} of each run not "
+          f"counted; {args.processes} process(es) per run")
     print(f"{'trainer':<10}{'steps':>7}{'median s':>10}{'mean s':>9}{'min s':>8}{'vs plain':>10}")
     for name, t in (("plain", p), ("wrapper", w)):
         print(f"{name:<10}{len(t):>7}{statistics.median(t):>10.3f}{statistics.mean(t):>9.3f}{min(t):>8.3f}"

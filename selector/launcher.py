@@ -30,6 +30,43 @@ class Launch:
     slurm_args: str | None = None
     max_parallel: int | None = None
     train: Callable | None = None
+    processes: int = 1  # processes (GPUs) per node for each run
+    nodes: int = 1  # nodes for each run (slurm)
+
+
+def accelerate_command(processes: int) -> list[str]:
+    """`accelerate launch` of `processes` processes on this machine: one per GPU, or CPU
+    processes talking over gloo where there is no GPU. Always its torchrun path (`--multi_gpu`):
+    its `--cpu` path starts ONE process for any --num_processes (several CPU processes need
+    mpirun and a hostfile there). The flags are explicit so that a user's accelerate config file
+    cannot change how a run is launched; precision is the run's own (GRPOConfig's bf16)."""
+    return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
+            "--num_machines", "1", "--main_process_port", str(_free_port()), "--dynamo_backend", "no",
+            "--mixed_precision", "no"]
+
+
+def _free_port() -> int:
+    """A port no one listens on now: two launches on one machine (two sweeps, a user's other job)
+    would both take torchrun's default 29500 and the second would fail to start."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def train_under_accelerate(cfg) -> str:
+    """Run `selector train` with `cfg` on cfg.processes processes (a child `accelerate launch`);
+    returns the run id. The child prints its own progress and errors."""
+    from selector.runs import prepare, train_args
+
+    run_id = cfg.run_id or prepare(cfg).run_id  # the id the child derives too (prepare loads nothing heavy)
+    argv = accelerate_command(cfg.processes) + ["-m", "selector", "train", *train_args(cfg)]
+    got = subprocess.run(argv)
+    if got.returncode != 0:
+        raise UserError(f"run {run_id} on {cfg.processes} processes stopped with exit code {got.returncode} (its error is "
+                        "above); the same command with --resume continues it")
+    return run_id
 
 
 def _todo(plan: list[dict]) -> list[dict]:
@@ -84,11 +121,14 @@ def slurm(name: str, plan: list[dict], launch: Launch) -> Path | None:
     commands = [command(p["fields"], p["run_id"], str(root.resolve()), _abs(launch.data_dir)) for p in todo]
     extra = shlex.split(launch.slurm_args or "")
     throttle = f"%{launch.max_parallel}" if launch.max_parallel else ""
+    many = launch.nodes > 1 or launch.processes > 1
     lines = [
         "#!/bin/bash",
         f"#SBATCH --job-name={name}",
         f"#SBATCH --array=0-{len(commands) - 1}{throttle}",
         f"#SBATCH --output={folder.resolve() / 'logs' / '%A_%a.out'}",
+        *([f"#SBATCH --nodes={launch.nodes}", "#SBATCH --ntasks-per-node=1", f"#SBATCH --gpus-per-node={launch.processes}"]
+          if many else []),
         *[f"#SBATCH {a}" for a in extra],
         f"# rlvr-select sweep {name}: {len(commands)} runs, one array task each (task i runs RUNS[i]).",
         "# Each run writes its own store shard, so tasks never write one file. Submitting this script again",
@@ -99,8 +139,9 @@ def slurm(name: str, plan: list[dict], launch: Launch) -> Path | None:
         "RUNS=(",
         *[f"  {shlex.quote(c)}  # {i}: {p['label']} seed {p['seed']}" for i, (c, p) in enumerate(zip(commands, todo))],
         ")",
-        'echo "task ${SLURM_ARRAY_TASK_ID}: ${RUNS[$SLURM_ARRAY_TASK_ID]}"',
-        'eval "${RUNS[$SLURM_ARRAY_TASK_ID]}"',
+        'CMD="${RUNS[$SLURM_ARRAY_TASK_ID]}"',
+        'echo "task ${SLURM_ARRAY_TASK_ID}: $CMD"',
+        *(_multi_node_lines(launch.processes) if many else ['eval "$CMD"']),
         "",
     ]
     script = folder / "array.sbatch"
@@ -117,6 +158,23 @@ def slurm(name: str, plan: list[dict], launch: Launch) -> Path | None:
     print(f"submitted job array {got.stdout.strip()}; follow it with `squeue -j {got.stdout.strip().split(';')[0]}` "
           f"and the table with `selector results --sweep {name}`", file=sys.stderr)
     return script
+
+
+def _multi_node_lines(per_node: int) -> list[str]:
+    """One run on $SLURM_NNODES nodes x `per_node` GPUs: srun starts one `accelerate launch` per
+    node (its machine rank from SLURM_NODEID), all meeting at the first node of the allocation,
+    on a port of their own per array task (two tasks on one node never collide)."""
+    launch = ("python -m accelerate.commands.launch --num_machines $SLURM_NNODES "
+              f"--num_processes $((SLURM_NNODES * {per_node})) --main_process_ip $HEAD --main_process_port $PORT "
+              "--rdzv_backend c10d --multi_gpu --dynamo_backend no --mixed_precision no")
+    return [
+        # sed reads every host: `head -n 1` would leave scontrol a broken pipe, fatal under pipefail
+        'HEAD=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | sed -n 1p)',
+        "PORT=$((20000 + SLURM_ARRAY_TASK_ID % 20000))",
+        f'LAUNCH="{launch}"',
+        '# ${CMD#selector } is the run\'s `train ...` arguments; each node runs them as its share of the launch.',
+        'srun --ntasks-per-node=1 --kill-on-bad-exit=1 bash -c "$LAUNCH --machine_rank \\$SLURM_NODEID -m selector ${CMD#selector }"',
+    ]
 
 
 def _abs(path: str | None) -> str | None:

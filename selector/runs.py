@@ -99,6 +99,26 @@ PRESETS: dict[str, dict] = {
 # Loss terms that can be switched off (the paper's Table 5 ablations).
 TERMS = ("pg", "kl", "entropy")
 
+# GRPOConfig fields the wrapper sets itself (trainer/grpo.py): `--set` refuses them, naming what to
+# use instead, rather than crash on a duplicate keyword or silently break the recording.
+OWNED = {
+    "output_dir": "checkpoints live in <store>/checkpoints/<run_id>; use --store",
+    "per_device_train_batch_size": "use --micro-batch-size",
+    "gradient_accumulation_steps": "it follows from --prompts-per-step x --num-generations / (--micro-batch-size x processes)",
+    "max_steps": "use --max-steps or --epochs",
+    "num_train_epochs": "use --epochs or --max-steps",
+    "seed": "use --seed",
+    "data_seed": "use --seed",
+    "use_vllm": "use --use-vllm",
+    "use_cpu": "the device follows what is there (and the launcher)",
+    "report_to": "metrics go to the store (select sql, select report)",
+    "logging_steps": "every step is logged into the store",
+    "save_strategy": "checkpoints every save_steps steps are what --resume continues from",
+    "save_total_limit": "set by the wrapper",
+    "disable_tqdm": "the wrapper shows its own progress bar",
+    "num_iterations": "one optimizer step per generation batch: the recorder maps a batch to one step",
+}
+
 
 @dataclass
 class TrainOptions:
@@ -133,7 +153,11 @@ class TrainOptions:
     use_vllm: bool = option(False, "generate with vLLM (needs the `gpu` extra and a GPU)")
     lora_r: int = option(0, "train a LoRA adapter of this rank instead of all weights (0 = full fine-tuning)", metavar="R")
     set: str | None = option(None, "any GRPOConfig field or preset key, KEY=VALUE[,KEY=VALUE...] "
-                                   "(e.g. --set top_k=50,prompts_per_step=32)", metavar="KV")
+                                   "(e.g. --set top_k=50,steps_per_generation=4); the fields the wrapper sets itself "
+                                   "are refused with the option to use instead", metavar="KV")
+    processes: int = option(1, "processes to train with, one per GPU (CPU processes where there is none): N > 1 starts "
+                               "the run under `accelerate launch --num_processes N`; under a launcher it is ignored",
+                            metavar="N")
 
 
 @dataclass
@@ -154,6 +178,22 @@ class TrainConfig(TrainOptions, StoreOptions):
 def training_options(cfg) -> dict:
     """The TrainOptions fields of any config that has them (a command's config), as keywords."""
     return {f.name: getattr(cfg, f.name) for f in dataclasses.fields(TrainOptions)}
+
+
+def train_args(cfg: TrainConfig) -> list[str]:
+    """The `selector train` arguments that reproduce `cfg` (a sweep's commands, a run relaunched
+    on several processes): where it records first, `--run-id`/`--resume` last, and every option
+    not at its default in between (the pool and seed always, so a command says what it trains)."""
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    first, last = ("store", "data_dir"), ("run_id", "resume")
+    args = []
+    for name in [*first, *(n for n in defaults if n not in first + last), *last]:
+        value = getattr(cfg, name)
+        if value is None or value is False or (value == defaults[name] and name not in ("pool", "seed")):
+            continue
+        flag = f"--{name.replace('_', '-')}"
+        args += [flag] if value is True else [flag, str(value)]
+    return args
 
 
 def default_preset(pool: str) -> str:
@@ -201,6 +241,8 @@ def resolve_settings(cfg: TrainConfig, grpo_fields: set[str] | None = None) -> d
         for item in cfg.set.split(","):
             key, eq, raw = item.partition("=")
             key = key.strip()
+            if key in OWNED:
+                raise UserError(f"--set {key}: the wrapper sets {key} itself; {OWNED[key]}")
             if not eq or not key.isidentifier() or (settable is not None and key not in settable):
                 raise UserError(f"--set {item!r}: expected KEY=VALUE with KEY a GRPOConfig field or a preset key (e.g. top_k=50)")
             values[key] = _parse_value(raw.strip())
@@ -219,6 +261,8 @@ def resolve_settings(cfg: TrainConfig, grpo_fields: set[str] | None = None) -> d
         raise UserError("--num-generations must be >= 2: GRPO normalises rewards within each group")
     if values.get("num_iterations", 1) != 1:
         raise UserError("num_iterations other than 1 is not supported: the recorder maps one generation batch to one step")
+    if not isinstance(cfg.processes, int) or cfg.processes < 1:
+        raise UserError(f"--processes must be a positive integer, got {cfg.processes!r}")
     return values
 
 

@@ -167,16 +167,11 @@ def plan_fields(cfg: TrainConfig) -> dict:
 
 def command(fields: dict, run_id: str, store: str, data_dir: str | None) -> str:
     """The `selector train` command line of a planned run (what a SLURM task or `print` runs).
-    `--resume` makes it start the run, or continue it when it was interrupted. Options at their
-    default are left out."""
-    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
-    args = ["selector", "train", "--store", store] + (["--data-dir", data_dir] if data_dir else [])
-    for key, value in fields.items():
-        if value is None or value is False or value == defaults.get(key, object()) and key not in ("pool", "seed"):
-            continue
-        flag = f"--{key.replace('_', '-')}"
-        args += [flag] if value is True else [flag, str(value)]
-    return shlex.join(args + ["--run-id", run_id, "--resume"])
+    `--resume` makes it start the run, or continue it when it was interrupted."""
+    from selector.runs import train_args
+
+    cfg = TrainConfig(**fields, store=store, data_dir=data_dir, run_id=run_id, resume=True)
+    return shlex.join(["selector", "train", *train_args(cfg)])
 
 
 def sweep_name(opts: SweepOptions, template: TrainConfig, ranking_id: str | None) -> tuple[str, dict]:

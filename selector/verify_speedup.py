@@ -1,7 +1,7 @@
 """Verdict-preserving speed-ups inside math-verify, on only while the grader's fast path runs.
 
 Where the time goes when math-verify has to decide (the symbolic quarter of the pairs in
-benchmarks/grader_speed.py; measured on 2 cores with cProfile):
+perf/grader_speed.py; measured on 2 cores with cProfile):
 - parsing: ~11 ms per pair, ~70% of it in ANTLR's full-context (LL) prediction inside
   latex2sympy2_extended's parser;
 - verifying a WRONG answer: ~20 ms for a near miss, ~50 ms for another problem's answer, mostly
@@ -20,9 +20,11 @@ Two changes that only skip work:
    matrices, zoo, a value near 0) goes to simplify as before.
 
 The patches are installed once, per process, on first use, and act only inside `enabled()`:
-`grader._grade_slow` runs plain math-verify, the reference that tests/test_grader.py and the
-benchmark hold the fast path to (0 differing verdicts is the contract). The libraries are pinned
-in pyproject.toml; if their internals change shape, `install` raises, naming what it missed.
+`grader._grade_slow` runs math-verify without them (under the grader's rules,
+selector/equivalence.py, whose symbolic rule calls the patched function), the reference that the
+tests and the benchmark hold the fast path to (0 differing verdicts is the contract). The
+libraries are pinned in pyproject.toml; if their internals change shape, `install` raises,
+naming what it missed.
 """
 
 import threading

@@ -11,12 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from selector.errors import UserError
 from selector.grader import (
     GRADER_VERSION,
     Grade,
     Grader,
     _grade_slow,
     check_gold,
+    default_workers,
     extract_boxed,
     grade,
     grade_batch,
@@ -122,6 +124,48 @@ def test_import_does_not_import_torch():
 
 # --------------------------------------------------------------------------- worker processes
 
+# (id, CPUs in the affinity mask (None: no sched_getaffinity), os.cpu_count(), RLVR_GRADER_WORKERS,
+#  LOCAL_WORLD_SIZE, expected default_workers() or the UserError message it raises)
+DEFAULT_WORKERS = [
+    ("affinity_not_cpu_count", 4, 64, None, None, 4),  # taskset/cgroups/SLURM: 4 of 64 CPUs are ours
+    ("no_affinity_api", None, 8, None, None, 8),  # macOS, Windows: os.cpu_count()
+    ("no_cpu_count_either", None, None, None, None, 1),
+    ("shared_by_local_ranks", 16, 16, None, "4", 4),  # torchrun --nproc-per-node 4: 4 each
+    ("uneven_share_rounds_down", 10, 10, None, "4", 2),
+    ("more_ranks_than_cpus", 2, 2, None, "8", 1),  # at least one worker
+    ("env_overrides", 16, 16, "3", None, 3),
+    ("env_overrides_ranks", 16, 16, "5", "4", 5),
+    ("env_zero_is_in_process", 16, 16, "0", None, 0),
+    ("env_blank_is_unset", 6, 6, " ", None, 6),
+    ("env_not_a_number", 4, 4, "many", None, "RLVR_GRADER_WORKERS='many' is not a whole number"),
+    ("env_negative", 4, 4, "-2", None, "RLVR_GRADER_WORKERS='-2' is not a whole number"),
+    ("ranks_zero", 4, 4, None, "0", "LOCAL_WORLD_SIZE='0' is not a whole number >= 1"),
+]
+
+
+@pytest.mark.parametrize("case,affinity,cpu_count,env,local,expected", DEFAULT_WORKERS, ids=ids(DEFAULT_WORKERS))
+def test_default_workers(monkeypatch, case, affinity, cpu_count, env, local, expected):
+    import os
+
+    if affinity is None:
+        monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    else:
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(affinity)), raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: cpu_count)
+    for name, value in (("RLVR_GRADER_WORKERS", env), ("LOCAL_WORLD_SIZE", local)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    if isinstance(expected, str):
+        with pytest.raises(UserError, match=re.escape(expected)):
+            default_workers()
+    else:
+        assert default_workers() == expected, case
+        assert Grader().workers == expected  # the constructor's default; workers= still wins
+        assert Grader(workers=1).workers == 1
+
+
 
 @pytest.fixture(scope="module")
 def grader():
@@ -166,6 +210,15 @@ def test_parent_settles_what_needs_no_math_verify():
         assert g._pool == []
 
 
+def test_grouping_braces_are_settled_in_the_parent():
+    # Braces around a number only group: stripped (up to 100 levels), then the number rule.
+    grouped = "\\boxed{" + "{" * 100 + "7" + "}" * 100 + "}"
+    grader = Grader(workers=1)
+    results = [None, None]
+    assert grader._plan([grouped, grouped], ["7", "5"], results) == []
+    assert [g.correct for g in results] == [True, False]
+
+
 def test_start_spawns_the_workers_up_front():
     with Grader(workers=2).start() as g:
         assert len(g._pool) == 2
@@ -176,8 +229,9 @@ def test_start_spawns_the_workers_up_front():
 
 
 def test_one_question_per_distinct_answer_and_gold():
-    completions = ["\\boxed{x^2+1}", "so \\boxed{x^2 + 1}.", "\\boxed{1+x^2}", "\\boxed{x^2+1}", "\\boxed{7}"]
-    golds = ["x^2+1", "x^2+1", "x^2+1", "x^{2}+1", "x^2+1"]
+    # Letters only: an answer spelled like a gold with a digit is settled in the parent.
+    completions = ["\\boxed{a+b}", "so \\boxed{a + b}.", "\\boxed{b+a}", "\\boxed{a+b}", "\\boxed{c}"]
+    golds = ["a+b", "a+b", "a+b", "{a}+b", "a+b"]
     grader = Grader(workers=1)
     results = [None] * len(completions)
     jobs = grader._plan(completions, golds, results)
@@ -186,7 +240,7 @@ def test_one_question_per_distinct_answer_and_gold():
     with grader:
         got = grader.grade_many(completions, golds)
     assert got == [grade(c, g) for c, g in zip(completions, golds)]
-    assert [g.extracted for g in got] == ["x^2+1", "x^2 + 1", "1+x^2", "x^2+1", "7"]  # each item's own
+    assert [g.extracted for g in got] == ["a+b", "a + b", "b+a", "a+b", "c"]  # each item's own
 
 
 def test_a_timed_out_question_times_out_every_item_sharing_it():

@@ -184,22 +184,28 @@ def test_readme_sql_recipes_run(tmp_path):
 
 
 def test_runlog_owns_the_run_lifecycle(tmp_path):
-    """One runs row however often a run starts; attempts numbered from 0; the ending event says
-    how the attempt ended (interrupted for Ctrl-C, failed for an error); other processes write nothing."""
+    """One runs row however often a run starts; attempts numbered from 0; one ending event per
+    attempt saying how it ended (interrupted for Ctrl-C, failed for an error), whichever process
+    ends it first; the other processes record no interruption (they were stopped with the run)."""
     from selector.store import RunLog
 
     store = Store.open(tmp_path / "s", create=True)
-    log = RunLog(store, "r1")
+    log = RunLog(store, "r1", processes=2)
+    rank1 = RunLog(store, "r1", process=1, processes=2)
     assert log.next_attempt() == 0
     log.start(0, create=dict(kind="history", pool="toy", model="m", config={"a": 1}, grader_version="g"))
+    rank1.start(0)  # writes nothing: the main process speaks for the run
+    rank1.fail(KeyboardInterrupt())  # stopped with the others: says nothing
     log.fail(KeyboardInterrupt())
     assert store.run("r1")["status"] == "interrupted" and log.next_attempt() == 1
     log.start(1)
-    log.fail(RuntimeError("boom"))
-    assert (store.run("r1")["status"], store.run("r1")["detail"]) == ("failed", "RuntimeError: boom")
+    rank1.start(1)
+    rank1.fail(RuntimeError("boom"))  # a process that fails says so, naming itself
+    log.fail(KeyboardInterrupt())  # the main process, stopped because of it, adds nothing
+    assert (store.run("r1")["status"], store.run("r1")["detail"]) == ("failed", "process 1: RuntimeError: boom")
     log.start(2)
-    RunLog(store, "r1", main=False).fail(RuntimeError("rank 1 says nothing"))
     log.finish("4 steps")
+    log.finish("again")  # an attempt ends once
     events = store.rows("SELECT status, detail FROM run_events WHERE run_id = 'r1' ORDER BY event_time, status")
     assert [e["status"] for e in events] == ["running", "interrupted", "running", "failed", "running", "finished"]
     assert [e["detail"] for e in events if e["status"] == "running"] == ["attempt 0", "attempt 1", "attempt 2"]

@@ -109,7 +109,7 @@ def test_slurm_dry_run_writes_one_array_task_per_run(tmp_path, ranked):
     shown = []
     for task in (0, 7, 19):
         env = {**os.environ, "SLURM_ARRAY_TASK_ID": str(task)}
-        got = subprocess.run(["bash", "-c", text.replace('eval "${RUNS', 'echo "${RUNS')], env=env, capture_output=True, text=True, check=True)
+        got = subprocess.run(["bash", "-c", text.replace('eval "$CMD"', 'echo "$CMD"')], env=env, capture_output=True, text=True, check=True)
         shown.append(got.stdout.strip().splitlines()[-1])
     for line, task in zip(shown, (0, 7, 19)):
         assert shlex.split(line)[-3:] == ["--run-id", plan[task]["run_id"], "--resume"]
@@ -156,6 +156,32 @@ def test_the_default_seed_of_a_sweep_is_the_default_seed_of_train(tmp_path, rank
     planned = store.sweep_plan(name)
     train = prepare(TrainConfig(pool=pool, examples="pi1", preset="toy", set=TINY, store=str(tmp_path / "store")))
     assert [r["seed"] for r in planned] == [TrainConfig.seed] and planned[0]["run_id"] == train.run_id
+
+
+def test_slurm_multi_node_script_starts_one_accelerate_launch_per_node(tmp_path, ranked):
+    """--nodes 2 --processes 4: the array task asks SLURM for 2 nodes x 4 GPUs and srun starts
+    one `accelerate launch` per node with its machine rank, 8 processes in all, meeting at the
+    allocation's first node; each node runs the planned run's own `train` arguments."""
+    pool, store, _ = ranked
+    name = sweep(_cfg(tmp_path, pool, launcher="slurm", dry_run=True, nodes=2, processes=4, top=2, baselines=""))
+    text = (tmp_path / "store" / "launch" / name / "array.sbatch").read_text()
+    assert subprocess.run(["bash", "-n", "-c", text]).returncode == 0
+    assert "#SBATCH --nodes=2\n" in text and "#SBATCH --gpus-per-node=4\n" in text and "#SBATCH --ntasks-per-node=1\n" in text
+    plan = store.sweep_plan(name)
+    bin_dir = tmp_path / "bin"  # scontrol answers with the allocation's hosts; srun shows what it would start
+    bin_dir.mkdir()
+    (bin_dir / "scontrol").write_text("#!/bin/bash\nprintf 'gpu07\\ngpu08\\n'\n")
+    (bin_dir / "srun").write_text('#!/bin/bash\nwhile [[ "$1" == --* ]]; do shift; done\nprintf "%s\\n" "$@"\n')
+    for f in ("scontrol", "srun"):
+        (bin_dir / f).chmod(0o755)
+    env = {**os.environ, "SLURM_ARRAY_TASK_ID": "1", "SLURM_NNODES": "2", "SLURM_JOB_NODELIST": "gpu[07-08]"}
+    script = text.replace("export PATH=", f"export PATH={bin_dir}:")  # our stand-ins first
+    got = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=True).stdout.splitlines()
+    assert got[-2:-1] == ["-c"]
+    inner = got[-1]
+    assert "--num_machines 2 --num_processes 8 --main_process_ip gpu07 --main_process_port 20001" in inner
+    assert inner.endswith("--machine_rank $SLURM_NODEID -m selector " + plan[1]["command"].removeprefix("selector "))
+    assert "--processes 4" in plan[1]["command"]  # each node's `selector train` knows it is one of several
 
 
 def test_slurm_without_sbatch_says_so(tmp_path, ranked, monkeypatch):

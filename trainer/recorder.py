@@ -9,7 +9,7 @@ again. A resumed run records with a higher `attempt`, and the store's views keep
 attempt of each step, so steps recorded twice are never counted twice.
 
 Why not one part per step: a reader opens every part file, and at paper scale one per step makes
-thousands. benchmarks/rank_scale.py at 20x the paper's history run (9.6M rows): 9,400 parts (one
+thousands. perf/rank_scale.py at 20x the paper's history run (9.6M rows): 9,400 parts (one
 per step) rank in 10.4 s, 940 (every 10 steps) in 2.3 s, 470 (every 20) in 1.8 s. 20 is also the
 presets' save_steps, so a part is one checkpoint interval and nothing is lost that a resume
 would not record again.
@@ -34,15 +34,25 @@ class Recorder:
         self.grader_version, self.accelerator = grader_version, accelerator
         self.rows: list[dict] = []
         self.last_batch: dict = {}
+        self._step, self._chunk, self._reward_sum, self._reward_n = None, 0, 0.0, 0
 
     def add(self, global_step: int, example_ids, texts, completion_ids, grades, rewards) -> None:
         step = global_step + 1
         epoch = (step - 1) // self.steps_per_epoch + 1
-        # This process's slice of the generation batch: groups of num_generations consecutive
-        # completions of one prompt (TRL's RepeatSampler); the offset makes indices global.
-        offset = 0
+        # A step's rollouts may come in several generation batches (steps_per_generation below the
+        # gradient accumulation steps: generation in chunks, to bound its memory); TRL calls the
+        # reward once per batch, all with the same global_step. Each batch is split over the
+        # processes in equal slices of whole GRPO groups (num_generations consecutive completions
+        # of one prompt, TRL's RepeatSampler): chunk c, process p, item j is the step's
+        # (c * processes + p) * len(texts) + j-th completion.
+        if step != self._step:
+            self._step, self._chunk, self._reward_sum, self._reward_n = step, 0, 0.0, 0
+        else:
+            self._chunk += 1
+        processes, process = 1, 0
         if self.accelerator is not None and self.accelerator.num_processes > 1:
-            offset = self.accelerator.process_index * len(texts)
+            processes, process = self.accelerator.num_processes, self.accelerator.process_index
+        offset = (self._chunk * processes + process) * len(texts)
         for j, (ex, text, ids, g, r) in enumerate(zip(example_ids, texts, completion_ids, grades, rewards)):
             k = offset + j
             self.rows.append({
@@ -51,14 +61,21 @@ class Recorder:
                 "completion": text, "extracted": g.extracted, "reward": float(r), "correct": g.correct,
                 "formatted": g.formatted, "completion_tokens": len(ids), "grader_version": self.grader_version,
             })
-        self.last_batch = {"step": step, "epoch": epoch, "reward": sum(rewards) / max(1, len(rewards))}
+        self._reward_sum += sum(rewards)
+        self._reward_n += len(rewards)
+        self.last_batch = {"step": step, "epoch": epoch, "reward": self._reward_sum / max(1, self._reward_n)}
 
-    def flush(self) -> None:
+    def flush(self, local: bool = False) -> None:
+        """Write the rows recorded since the last flush. Under several processes the rows are
+        gathered and the main process writes one part (a collective: every process flushes at the
+        same point). `local=True` (a process that is failing, when the others are not at the same
+        point) writes this process's own rows to its own part instead: their indices are already
+        global, so nothing is written twice either way."""
         rows, self.rows = self.rows, []
-        if self.accelerator is not None and self.accelerator.num_processes > 1:
+        if not local and self.accelerator is not None and self.accelerator.num_processes > 1:
             from accelerate.utils import gather_object
 
-            rows = gather_object(rows)  # collective: every process calls flush at the same point
+            rows = gather_object(rows)
             if not self.accelerator.is_main_process:
                 return
         if rows:

@@ -18,6 +18,7 @@ evaluates only the benchmarks not yet recorded.
 
 import hashlib
 import json
+import os
 import sys
 from dataclasses import dataclass
 
@@ -63,6 +64,9 @@ def main(cfg: EvalConfig) -> list[dict]:
         raise UserError(f"unknown backend {cfg.backend!r}; valid backends: {', '.join(BACKENDS)}")
     if cfg.limit is not None and cfg.limit < 1:
         raise UserError("--limit must be >= 1")
+    if "WORLD_SIZE" in os.environ:
+        raise UserError("`selector eval` runs in one process; start it without a launcher (--backend vllm spreads a big "
+                        "model over GPUs)")
     jobs = _jobs(cfg)
     require_extra("`selector eval`", modules=("torch", "transformers"))
     from trainer.model import model_path
@@ -110,11 +114,19 @@ def eval_run_id(cfg: EvalConfig, path: str) -> str:
 
 def _evaluate(cfg, log, path, todo, create, grader_version) -> None:
     from selector.grader import Grader
+    from selector.store.lease import Lease
     from trainer.evaluate import evaluate_model
 
     attempt = log.next_attempt()
-    log.start(attempt, create=create)
+    lease = Lease.acquire(log.store.root, log.run_id, attempt)  # one writer per run, as for training
+    try:
+        log.start(attempt, create=create)
+        _generate(cfg, log, path, todo, attempt, grader_version, evaluate_model, Grader)
+    finally:
+        lease.release()
 
+
+def _generate(cfg, log, path, todo, attempt, grader_version, evaluate_model, Grader) -> None:
     def record(name, acc, samples):  # one benchmark at a time, so an interrupted eval keeps what it finished
         log.writer.append("eval_samples", [{**s, "run_id": log.run_id, "attempt": attempt, "step": 0,
                                             "grader_version": grader_version} for s in samples])

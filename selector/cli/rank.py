@@ -18,6 +18,7 @@ ranked again; the interval holds the example's rank in 90% of them. A wide one s
 means the history cannot tell that example's rank apart from a thousand others.
 """
 
+import os
 import sys
 from dataclasses import dataclass
 
@@ -89,6 +90,8 @@ def main(cfg: RankConfig) -> list[dict]:
         pool = load_pool(cfg.pool, cfg.data_dir)
         if cfg.model or (not cfg.history and pool.name in TRAINABLE_BY_DEFAULT):
             run_id = _history_run(cfg)
+            if os.environ.get("RANK", "0") != "0":
+                return []  # `accelerate launch -m selector rank`: the main process ranks, once
             store = Store.open(root)
         elif not cfg.history:
             from selector.pools import POOLS, rank_hint
@@ -137,10 +140,11 @@ def _history_run(cfg: RankConfig) -> str:
     from selector.runs import TrainConfig, training_options
 
     require_extra("a history run")
+    from selector.cli.train import train_somewhere
     from trainer.grpo import train
 
-    return train(TrainConfig(**training_options(cfg), pool=cfg.pool, seed=cfg.seed, resume=cfg.resume, store=cfg.store,
-                             data_dir=cfg.data_dir))
+    return train_somewhere(TrainConfig(**training_options(cfg), pool=cfg.pool, seed=cfg.seed, resume=cfg.resume,
+                                       store=cfg.store, data_dir=cfg.data_dir), train)
 
 
 def _print(shown, rows, rankings, pool, run_id, cfg) -> None:

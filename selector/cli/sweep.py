@@ -22,6 +22,7 @@ commands. Each run writes its own store shard, so parallel tasks never contend f
 `select results --sweep NAME` prints the table.
 """
 
+import os
 import sys
 from dataclasses import dataclass
 
@@ -41,6 +42,8 @@ class SweepConfig(SweepOptions, TrainOptions, StoreOptions):
     slurm_args: str | None = option(None, "extra sbatch options for the slurm launcher; write "
                                           "--slurm-args=\"--gres=gpu:1 --time=24:00:00\" (with =)", metavar="ARGS")
     max_parallel: int | None = option(None, "slurm: at most N array tasks at once", metavar="N")
+    nodes: int = option(1, "slurm: nodes per run (each with --processes GPUs; one `accelerate launch` per node)",
+                        metavar="N")
 
 
 def make_parser(subparsers):
@@ -60,6 +63,11 @@ def main(cfg: SweepConfig) -> str:
 
     if cfg.launcher not in LAUNCHERS:
         raise UserError(f"unknown launcher {cfg.launcher!r}; valid launchers: {', '.join(LAUNCHERS)}")
+    if "WORLD_SIZE" in os.environ:
+        raise UserError("`selector sweep` plans and launches runs itself; start it without a launcher and give "
+                        "--processes N to train each run on N processes")
+    if cfg.nodes < 1 or (cfg.nodes > 1 and cfg.launcher != "slurm"):
+        raise UserError("--nodes N > 1 needs --launcher slurm (here, each run takes --processes N on this machine)")
     template = TrainConfig(**training_options(cfg), pool=cfg.pool, score=cfg.score, store=cfg.store, data_dir=cfg.data_dir)
     template = dataclasses.replace(template, preset=cfg.preset or default_preset(cfg.pool))
     preset(template.preset)
@@ -79,12 +87,14 @@ def main(cfg: SweepConfig) -> str:
             sweep.store_plan(store, name, plan, options, root, cfg.data_dir, dry_run=cfg.dry_run)
     plan = sweep.with_status(store, plan)
     _print_plan(name, plan, cfg, ranking_id)
-    launch = Launch(root, cfg.data_dir, cfg.dry_run, cfg.slurm_args, cfg.max_parallel)
+    launch = Launch(root, cfg.data_dir, cfg.dry_run, cfg.slurm_args, cfg.max_parallel, processes=cfg.processes,
+                    nodes=cfg.nodes)
     if cfg.launcher == "local" and not cfg.dry_run and any(p["status"] != "finished" for p in plan):
         require_extra("the local launcher (it trains here; or use --launcher slurm / print)")
         import trainer.grpo
+        from selector.cli.train import train_somewhere
 
-        launch.train = trainer.grpo.train
+        launch.train = lambda run_cfg: train_somewhere(run_cfg, trainer.grpo.train)
     LAUNCHERS[cfg.launcher](name, plan, launch)
     if cfg.launcher == "local" and not cfg.dry_run:
         from selector.cli.results import print_sweep

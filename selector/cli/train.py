@@ -12,6 +12,8 @@ nothing; an interrupted run continues with --resume.
 """
 
 
+import os
+
 from selector.cli.arguments import add_command
 from selector.runs import TrainConfig
 
@@ -28,7 +30,17 @@ def main(cfg: TrainConfig) -> str | None:
     require_extra("`selector train`")
     from trainer.grpo import train
 
-    run_id = train(cfg)
-    if run_id:
+    run_id = train_somewhere(cfg, train)
+    if run_id and os.environ.get("RANK", "0") == "0":
         print(run_id)
     return run_id
+
+
+def train_somewhere(cfg: TrainConfig, train) -> str | None:
+    """Train here, or with --processes N > 1 (and no launcher around us) as a child `accelerate
+    launch` of N processes: GPUs where there are, CPU processes (gloo) where there are none."""
+    if cfg.processes > 1 and "WORLD_SIZE" not in os.environ and not cfg.print_config:
+        from selector.launcher import train_under_accelerate
+
+        return train_under_accelerate(cfg)
+    return train(cfg)
