@@ -224,18 +224,32 @@ def _lease(root, run_id, heartbeat_age_s, interval=10.0, text=None):
 
 
 def test_a_running_run_whose_heartbeat_stopped_is_stale(tmp_path):
+    from datetime import timedelta
+
     from selector.store import RunLog
 
     store = Store.open(tmp_path / "s", create=True)
-    for run_id in ("beating", "stopped", "no-lease", "corrupt", "done"):
+    for run_id in ("beating", "stopped", "just-started", "corrupt", "done"):
         RunLog(store, run_id).start(0, create=dict(kind="history", pool="p", model="m", config={}, grader_version="g"))
     RunLog(store, "done").finish("ok")
+    with store.writer("long-gone") as w:  # started 3 minutes ago and no lease: a run killed before leases existed
+        w.append("runs", [_run_row("long-gone")])
+        w.append("run_events", [{"run_id": "long-gone", "event_time": now() - timedelta(minutes=3), "status": "running",
+                                 "detail": "attempt 0"}])
     status = lambda: {r["run_id"]: r["status"] for r in Store.open(tmp_path / "s").rows("SELECT run_id, status FROM run_status")}
-    assert set(status().values()) == {"running", "finished"}  # no leases folder at all: nothing is stale
+    assert status()["long-gone"] == "stale" and status()["stopped"] == "running"  # no leases folder: only age tells
     (tmp_path / "s" / "leases").mkdir()
-    assert status()["stopped"] == "running"  # an empty leases folder: the same
+    assert status()["just-started"] == "running"  # an empty leases folder: the same
     _lease(tmp_path / "s", "beating", heartbeat_age_s=5)  # younger than 4 x 10 s
     _lease(tmp_path / "s", "stopped", heartbeat_age_s=45)  # older than 4 x 10 s
     _lease(tmp_path / "s", "corrupt", heartbeat_age_s=0, text='{"run_id": "corrupt", "heartbe')  # cut short: left out
     _lease(tmp_path / "s", "done", heartbeat_age_s=1000)  # a finished run's leftover lease: it stays finished
-    assert status() == {"beating": "running", "stopped": "stale", "no-lease": "running", "corrupt": "running", "done": "finished"}
+    assert status() == {"beating": "running", "stopped": "stale", "just-started": "running", "long-gone": "stale",
+                        "corrupt": "running", "done": "finished"}
+
+
+def test_the_views_no_lease_wait_is_the_leases_own_stale_age():
+    from selector.store.lease import DEFAULT_INTERVAL, STALE_HEARTBEATS
+    from selector.store.store import views_sql
+
+    assert "epoch(now()) - 120)" in views_sql("x") and STALE_HEARTBEATS * DEFAULT_INTERVAL == 120

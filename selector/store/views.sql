@@ -51,11 +51,14 @@ SELECT json_extract_string(content, '$.run_id') AS run_id, max(TRY_CAST(json_ext
 FROM read_text('{root}/leases/*.json') WHERE json_valid(content) GROUP BY ALL;
 
 -- Each run with its latest status (events are appended; ties broken by status text). A run whose
--- latest event is `running` but whose lease has not beaten for 4 intervals is `stale`: its
--- process is gone (killed without a word) or hung. A run without a lease stays `running` (stores
--- and runs from before leases cannot tell).
+-- latest event is `running` is `stale` when its process is gone (killed without a word) or hung:
+-- its lease has not beaten for 4 intervals (selector/store/lease.py takes such a lease over), or
+-- it has no lease and started more than 120 s ago (4 x lease.DEFAULT_INTERVAL: a run holds its
+-- lease before its `running` event until after its last one; a run from before leases has none).
 CREATE OR REPLACE VIEW run_status AS
-SELECT r.*, CASE WHEN e.status = 'running' AND l.heartbeat_unix < epoch(now()) - 4 * l."interval" THEN 'stale' ELSE e.status END AS status,
+SELECT r.*, CASE WHEN e.status = 'running' AND (l.heartbeat_unix < epoch(now()) - 4 * l."interval"
+                                               OR l.run_id IS NULL AND epoch(e.event_time) < epoch(now()) - 120)
+                 THEN 'stale' ELSE e.status END AS status,
        e.event_time AS updated_at, e.detail
 FROM runs r LEFT JOIN (
     SELECT * FROM run_events QUALIFY row_number() OVER (PARTITION BY run_id ORDER BY event_time DESC, status DESC) = 1
