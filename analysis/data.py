@@ -175,7 +175,8 @@ def behaviour(store, run_id: str) -> dict | None:
     evaluated step (pooled over benchmarks). None if the run recorded neither."""
     train = store.frame("SELECT step, completion_tokens, entropy, reflection_rate FROM train_behaviour WHERE run_id = ? "
                         "ORDER BY step", [run_id])
-    test = store.frame("SELECT step, sum(completions) AS completions, sum(completion_tokens * completions) / sum(completions) AS completion_tokens, "
+    test = store.frame("SELECT step, sum(completions) AS completions, "
+                       "sum(completion_tokens * completions) / sum(completions) AS completion_tokens, "
                        "sum(reflection_words * completions) / sum(completions) AS reflection_words, "
                        "sum(reflection_rate * completions) / sum(completions) AS reflection_rate "
                        "FROM eval_behaviour WHERE run_id = ? GROUP BY step ORDER BY step", [run_id])

@@ -47,7 +47,8 @@ def choose(store, pool, examples: str | None, top: int | None, score: str) -> tu
     rank_of = {r["example_id"]: r["rank"] for r in store.ranking(ranking_id)} if ranking_id else {}
     bad = [f"{i} ({pool.bad_golds[i]})" for i in ids if i in pool.bad_golds]
     if bad:
-        raise UserError(f"example {', '.join(bad)}: its gold answer cannot be graded, so no trainer can reward it; pick another")
+        raise UserError(f"example {', '.join(bad)}: its gold answer cannot be graded, so no trainer can reward it; "
+                        "pick another")
     return ids, [f"pi{rank_of[i]}" if i in rank_of else None for i in ids]
 
 

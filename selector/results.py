@@ -59,10 +59,13 @@ def run_rows(store) -> list[dict]:
 
 def run_table(rows: list[dict]) -> tuple[list[dict], list[str], str]:
     """All runs as printed: (display rows, columns, caption)."""
-    table = [{**r, "seed": "" if r["seed"] is None else r["seed"], "examples": r["examples"] or ("" if r["kind"] in ("imported", "eval")
-              else "(whole pool)"), "base (%)": _pct(r["base"]), "final (%)": _pct(r["final"]), "best (%)": _pct(r["best"])}
-             for r in rows]
-    cols = ["run_id", "kind", "pool", "status", "seed", "examples", "base (%)", "final (%)", "final_step", "best (%)", "best_step"]
+    def examples(r):
+        return r["examples"] or ("" if r["kind"] in ("imported", "eval") else "(whole pool)")
+
+    table = [{**r, "seed": "" if r["seed"] is None else r["seed"], "examples": examples(r), "base (%)": _pct(r["base"]),
+              "final (%)": _pct(r["final"]), "best (%)": _pct(r["best"])} for r in rows]
+    cols = ["run_id", "kind", "pool", "status", "seed", "examples", "base (%)", "final (%)", "final_step", "best (%)",
+            "best_step"]
     benches = sorted({r["benchmarks"] for r in rows if r["benchmarks"]})
     caption = (f"accuracy = mean over {'; '.join(benches)}; base = before training, final = last evaluated step, best = "
                "best evaluated step" if benches else "no run has evaluations yet")

@@ -111,7 +111,8 @@ class Score:
 
 
 SCORES: dict[str, Score] = {
-    "variance": Score(_variance, "historical variance score (the paper): std of the per-epoch accuracies", _variance_weighted),
+    "variance": Score(_variance, "historical variance score (the paper): std of the per-epoch accuracies",
+                      _variance_weighted),
     "lim": Score(_lim, "LIMR learning impact: how closely the example's accuracy follows the pool's learning curve",
                  _lim_weighted),
     "learnability": Score(_learnability, "mean of a(1-a) over epochs: solved about half the time", _learnability_weighted),

@@ -96,7 +96,8 @@ def main(cfg: RankConfig) -> list[dict]:
         elif not cfg.history:
             from selector.pools import POOLS, rank_hint
 
-            shipped = f"; this pool ships one: {rank_hint(pool.name, cfg.data_dir)}" if getattr(POOLS.get(pool.name), "history", None) else ""
+            ships = getattr(POOLS.get(pool.name), "history", None)
+            shipped = f"; this pool ships one: {rank_hint(pool.name, cfg.data_dir)}" if ships else ""
             raise UserError(f"nothing to rank pool {pool.name!r} by: give --history FILE (a per-example accuracy history), "
                             f"--run RUN_ID (a run in the store) or --model PATH_OR_HUB_ID (a GRPO history run){shipped}")
     if cfg.history:

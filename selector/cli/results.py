@@ -77,8 +77,9 @@ def print_runs(store, cfg: ResultsConfig) -> list[dict]:
         raise UserError(f"store {store.root} has no runs yet; start with `selector rank --pool toy` (or --pool dsr-sub "
                         "--history FILE)")
     dry = store.dry_run_sweeps()
-    note = (f"no sweep has started yet{' (dry-run plans: ' + ', '.join(dry) + '; `selector results --sweep NAME` shows one)' if dry else ''}; "
-            "one run's evaluations: `selector results --run RUN_ID`; the paper's table: `selector sweep --pool POOL --top 4`")
+    plans = f" (dry-run plans: {', '.join(dry)}; `selector results --sweep NAME` shows one)" if dry else ""
+    note = (f"no sweep has started yet{plans}; one run's evaluations: `selector results --run RUN_ID`; the paper's table: "
+            "`selector sweep --pool POOL --top 4`")
     if cfg.json or cfg.csv or cfg.out:
         emit(rows, json_out=cfg.json, csv_out=cfg.csv, out=cfg.out)
     if not (cfg.json or cfg.csv):

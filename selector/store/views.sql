@@ -46,7 +46,8 @@ CREATE OR REPLACE VIEW metrics AS FROM latest_attempt('metrics_all');
 -- latest heartbeat (unix seconds) and how often it beats. read_text, not read_json: no lease
 -- file (or no leases folder) is no row, not an error; a file that is not JSON is left out.
 CREATE OR REPLACE VIEW run_leases AS
-SELECT json_extract_string(content, '$.run_id') AS run_id, max(TRY_CAST(json_extract(content, '$.heartbeat_unix') AS DOUBLE)) AS heartbeat_unix,
+SELECT json_extract_string(content, '$.run_id') AS run_id,
+       max(TRY_CAST(json_extract(content, '$.heartbeat_unix') AS DOUBLE)) AS heartbeat_unix,
        max(TRY_CAST(json_extract(content, '$.interval') AS DOUBLE)) AS "interval"
 FROM read_text('{root}/leases/*.json') WHERE json_valid(content) GROUP BY ALL;
 
