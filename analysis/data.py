@@ -1,4 +1,5 @@
-"""What each figure of the report shows, read from a store: plain dicts of lists and numpy arrays.
+"""What each figure of the report shows, read from a store: dicts of numpy arrays, from pandas
+DataFrames of the store's views (`Store.frame`).
 
     from analysis import data
     store = data.open_store("rlvr-store")
@@ -142,56 +143,55 @@ def training_curves(store, run_id: str) -> dict | None:
     Keys: run_id, kind, pool, examples [{example_id, pi, steps, acc}], train_steps, train_acc
     (over the whole batch), saturation_step (store view run_saturation), eval_steps,
     eval_average, eval {benchmark: (steps, accuracy)}, benchmarks, samples (per test problem)."""
-    import numpy as np
-
     run = run_info(store, run_id)
-    steps = store.rows("SELECT step, accuracy FROM train_behaviour WHERE run_id = ? ORDER BY step", [run_id])
-    if not steps:
+    steps = store.frame("SELECT step, accuracy FROM train_behaviour WHERE run_id = ? ORDER BY step", [run_id])
+    if steps.empty:
         return None
-    per_example = store.rows("SELECT example_id, list(step ORDER BY step) AS steps, list(acc ORDER BY step) AS acc "
-                             "FROM step_accuracy WHERE run_id = ? GROUP BY example_id ORDER BY example_id", [run_id])
+    per_example = store.frame("SELECT example_id, step, acc FROM step_accuracy WHERE run_id = ? ORDER BY example_id, step",
+                              [run_id])
+    groups = dict(tuple(per_example.groupby("example_id", sort=True)))
     # A history or full-pool run meets each example only a few times: its per-example curves say nothing.
-    if len(per_example) > 16:
-        per_example = []
-    names = pi_names(store, run["pool"], [e["example_id"] for e in per_example])
-    examples = [{"example_id": e["example_id"], "pi": names.get(e["example_id"]), "steps": np.array(e["steps"]),
-                 "acc": np.array(e["acc"], dtype=float)} for e in per_example]
+    if len(groups) > 16:
+        groups = {}
+    names = pi_names(store, run["pool"], list(groups))
+    examples = [{"example_id": x, "pi": names.get(x), "steps": g["step"].to_numpy(), "acc": g["acc"].to_numpy(dtype=float)}
+                for x, g in groups.items()]
     sat = store.rows("SELECT saturation_step FROM run_saturation WHERE run_id = ?", [run_id])
-    avg = store.rows("SELECT step, accuracy, benchmarks FROM eval_average WHERE run_id = ? ORDER BY step", [run_id])
+    avg = store.frame("SELECT step, accuracy, benchmarks FROM eval_average WHERE run_id = ? ORDER BY step", [run_id])
     samples = store.rows("SELECT min(samples) AS k FROM eval_scores WHERE run_id = ?", [run_id])[0]["k"]
-    per_bench = store.rows("SELECT benchmark, list(step ORDER BY step) AS steps, list(accuracy ORDER BY step) AS acc "
-                           "FROM eval_scores WHERE run_id = ? GROUP BY benchmark ORDER BY benchmark", [run_id])
+    per_bench = store.frame("SELECT benchmark, step, accuracy FROM eval_scores WHERE run_id = ? ORDER BY benchmark, step",
+                            [run_id])
     return {"run_id": run_id, "kind": run["kind"], "pool": run["pool"], "examples": examples,
-            "train_steps": np.array([s["step"] for s in steps]), "train_acc": np.array([s["accuracy"] for s in steps], dtype=float),
+            "train_steps": steps["step"].to_numpy(), "train_acc": steps["accuracy"].to_numpy(dtype=float),
             "saturation_step": sat[0]["saturation_step"] if sat else None,
-            "eval_steps": np.array([a["step"] for a in avg]), "eval_average": np.array([a["accuracy"] for a in avg], dtype=float),
-            "benchmarks": avg[-1]["benchmarks"] if avg else None, "samples": samples,
-            "eval": {b["benchmark"]: (np.array(b["steps"]), np.array(b["acc"], dtype=float)) for b in per_bench}}
+            "eval_steps": avg["step"].to_numpy(), "eval_average": avg["accuracy"].to_numpy(dtype=float),
+            "benchmarks": avg["benchmarks"].iloc[-1] if len(avg) else None, "samples": samples,
+            "eval": {b: (g["step"].to_numpy(), g["accuracy"].to_numpy(dtype=float)) for b, g in per_bench.groupby("benchmark")}}
 
 
 def behaviour(store, run_id: str) -> dict | None:
     """A run's behaviour over training (the paper's Fig. 4): completion length and policy entropy
     per training step, and the length and self-reflection rate of its test completions per
     evaluated step (pooled over benchmarks). None if the run recorded neither."""
-    import numpy as np
-
-    train = store.rows("SELECT step, completion_tokens, entropy, reflection_rate FROM train_behaviour WHERE run_id = ? ORDER BY step", [run_id])
-    test = store.rows("SELECT step, sum(completions) AS completions, sum(completion_tokens * completions) / sum(completions) AS completion_tokens, "
-                      "sum(reflection_words * completions) / sum(completions) AS reflection_words, "
-                      "sum(reflection_rate * completions) / sum(completions) AS reflection_rate "
-                      "FROM eval_behaviour WHERE run_id = ? GROUP BY step ORDER BY step", [run_id])
-    if not train and not test:
+    train = store.frame("SELECT step, completion_tokens, entropy, reflection_rate FROM train_behaviour WHERE run_id = ? "
+                        "ORDER BY step", [run_id])
+    test = store.frame("SELECT step, sum(completions) AS completions, "
+                       "sum(completion_tokens * completions) / sum(completions) AS completion_tokens, "
+                       "sum(reflection_words * completions) / sum(completions) AS reflection_words, "
+                       "sum(reflection_rate * completions) / sum(completions) AS reflection_rate "
+                       "FROM eval_behaviour WHERE run_id = ? GROUP BY step ORDER BY step", [run_id])
+    if train.empty and test.empty:
         return None
 
-    def col(rows, name):
-        return np.array([np.nan if r[name] is None else r[name] for r in rows], dtype=float)
+    def col(df, name):  # NULL (no entropy logged, ...) is NaN
+        return df[name].to_numpy(dtype=float, na_value=float("nan"))
 
     return {"run_id": run_id,
-            "train_steps": np.array([r["step"] for r in train]), "train_tokens": col(train, "completion_tokens"),
+            "train_steps": train["step"].to_numpy(), "train_tokens": col(train, "completion_tokens"),
             "entropy": col(train, "entropy"), "train_reflection_rate": col(train, "reflection_rate"),
-            "eval_steps": np.array([r["step"] for r in test]), "eval_tokens": col(test, "completion_tokens"),
+            "eval_steps": test["step"].to_numpy(), "eval_tokens": col(test, "completion_tokens"),
             "eval_reflection_rate": col(test, "reflection_rate"), "eval_reflection_words": col(test, "reflection_words"),
-            "eval_completions": [r["completions"] for r in test]}
+            "eval_completions": test["completions"].tolist()}
 
 
 def sweep_data(store, sweep: str) -> dict | None:

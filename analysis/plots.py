@@ -155,13 +155,15 @@ def post_saturation(t: dict):
     if t["saturation_step"] is not None:
         ax.axvline(t["saturation_step"], color="#888888", linestyle="--", linewidth=1)
         ax.annotate(f"training saturates\n(step {t['saturation_step']}: 5-step mean ≥ 90%)", xy=(t["saturation_step"], 0.03),
-                    xytext=(6, 0), textcoords="offset points", fontsize=8, color="#555555")
+                    xytext=(6, 0), textcoords="offset points", fontsize=8, color="#555555",
+                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
     ax.set_ylim(0, 1.02)
     _pct_axis(ax.yaxis)
     ax.set_xlabel("training step")
     ax.set_ylabel("accuracy")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    # Below the axes: inside, any corner can hide the saturation label or a curve.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
     ax.set_title(f"Post-saturation generalization: {t['kind'].replace('_', '-')} run {t['run_id']}", fontsize=11)
     return fig
 

@@ -19,7 +19,8 @@ import subprocess
 import sys
 import time
 
-HEAVY = ("torch", "transformers", "trl", "datasets", "duckdb", "pyarrow", "numpy", "sympy", "math_verify", "rich")
+HEAVY = ("torch", "transformers", "trl", "datasets", "duckdb", "pyarrow", "numpy", "sympy", "math_verify", "rich", "pandas",
+         "polars", "yaml")
 
 IMPORT_PROBE = """
 import sys, time

@@ -19,9 +19,19 @@ Timed, each from a fresh process-level start of the store (Store.open, a new Duc
 - rank: what `selector rank --run RUN --bootstrap 0` computes: `Store.history` (the epoch_accuracy
   and example_order views: latest attempt of each step, first-seen order) and the variance
   ranking in numpy (`selector.score.rank`);
-- rank + CI: the same with the CLI's default 200-replicate bootstrap rank interval.
-Runs alternate; the best of --repeats is reported (the 2 cores are shared). Target: rank < 2 s at
-20x (about 10 M rows) on 2 cores.
+- rank + CI: the same with the CLI's default 200-replicate bootstrap rank interval;
+- the 200-replicate bootstrap alone, on the history already read: `score.bootstrap_rank_interval`
+  (all replicates as one matrix product) against `score.bootstrap_rank_interval_loop` (one
+  replicate after another, the method it replaced), same seed, same replicates; the ratio is
+  loop time / new time.
+Runs alternate; the best of --repeats is reported (the 2 cores are shared). Targets: rank < 2 s at
+20x (about 10 M rows) on 2 cores; the 200-replicate bootstrap < 2 s at 20x.
+
+    python perf/rank_scale.py --check           # the new bootstrap against the loop on the authors' history
+
+`--check` prints, for each score, how many of the 2,418 interval bounds (1,209 examples x low,
+high) the two methods share on the authors' DSR-sub history (seed 0, 200 replicates), as they
+are and with the loop's scores rounded to 12 decimals (float noise turned into ties).
 """
 
 import argparse
@@ -112,13 +122,60 @@ def time_history_only(root: Path) -> float:
     return time.perf_counter() - started
 
 
+def time_bootstrap(root: Path) -> tuple[float, float, int]:
+    """(new method s, loop s, bounds that differ) for 200 variance replicates on the stored history."""
+    h = score.History(*Store.open(root).history_arrays(RUN))
+    started = time.perf_counter()
+    new = score.bootstrap_rank_interval(h, "variance", 200, 0)
+    t_new = time.perf_counter() - started
+    started = time.perf_counter()
+    loop = score.bootstrap_rank_interval_loop(h, "variance", 200, 0)
+    t_loop = time.perf_counter() - started
+    return t_new, t_loop, int((new[0] != loop[0]).sum() + (new[1] != loop[1]).sum())
+
+
+def check(data_dir: str | None) -> int:
+    import json
+
+    from selector.paths import find_data_file
+
+    path, searched = find_data_file("histories/dsr_sub_acc_step_500.json", data_dir)
+    if path is None:
+        raise SystemExit(f"the authors' history is not in {', '.join(map(str, searched))}; pass --data-dir")
+    raw = json.loads(path.read_text())
+    h = score.History.from_lists(list(raw), list(raw.values()))
+    print(f"{path}: {len(h.ids):,} examples; bounds shared by the new bootstrap and the loop (seed 0, 200 replicates)")
+    for name in score.SCORES:
+        started = time.perf_counter()
+        new = score.bootstrap_rank_interval(h, name, 200, 0)
+        t_new = time.perf_counter() - started
+        started = time.perf_counter()
+        loop = score.bootstrap_rank_interval_loop(h, name, 200, 0)
+        t_loop = time.perf_counter() - started
+        rng = np.random.default_rng(0)
+        ranks = np.array([score.ranks_of(np.round(score.compute(name, h.resample(rng)), 12)) for _ in range(200)])
+        tied = (np.quantile(ranks, 0.05, axis=0, method="lower"), np.quantile(ranks, 0.95, axis=0, method="higher"))
+        same = int((new[0] == loop[0]).sum() + (new[1] == loop[1]).sum())
+        same_tied = int((new[0] == tied[0]).sum() + (new[1] == tied[1]).sum())
+        moved = int(max(np.abs(new[0] - loop[0]).max(), np.abs(new[1] - loop[1]).max()))
+        print(f"  {name:<13} {same:,}/{2 * len(h.ids):,} as they are (largest move {moved} ranks), "
+              f"{same_tied:,}/{2 * len(h.ids):,} with float noise as ties; new {t_new:.2f} s, loop {t_loop:.2f} s "
+              f"({t_loop / t_new:.1f}x)")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scales", default="1,2,5,10,20", help="comma list of multiples of the paper's history run")
     parser.add_argument("--quick", action="store_true", help="scales 1 and 5, 2 repeats")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--bootstrap-up-to", type=int, default=20, help="time the 200-replicate CI up to this scale")
+    parser.add_argument("--check", action="store_true", help="compare the new bootstrap with the loop on the authors' "
+                                                             "history, then stop")
+    parser.add_argument("--data-dir", help="where histories/dsr_sub_acc_step_500.json is (for --check)")
     args = parser.parse_args()
+    if args.check:
+        return check(args.data_dir)
     scales = [1, 5] if args.quick else [int(s) for s in args.scales.split(",")]
     repeats = 2 if args.quick else args.repeats
 
@@ -136,23 +193,32 @@ def main():
                 hist.append(time_history_only(root))
                 t, ranked = time_rank(root, 0)
                 rank.append(t)
+            boot = None
             if scale <= args.bootstrap_up_to:
                 t, ranked_ci = time_rank(root, 200)
                 ci.append(t)
                 assert [r.example_id for r in ranked_ci] == [r.example_id for r in ranked]  # the CI never moves a rank
-            results.append((scale, rows, min(base), min(hist), min(rank), min(ci) if ci else None))
+                boot = time_bootstrap(root)
+                print(f"  200-replicate bootstrap: {boot[0]:.2f} s (the loop: {boot[1]:.2f} s, {boot[1] / boot[0]:.1f}x); "
+                      f"{boot[2]} of {2 * EXAMPLES * scale:,} bounds differ", flush=True)
+            results.append((scale, rows, min(base), min(hist), min(rank), min(ci) if ci else None, boot))
             shutil.rmtree(root)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"\n{'size':>5}{'rows':>12}{'baseline s':>12}{'history s':>11}{'rank s':>9}{'vs base':>9}{'rank/Mrow':>11}{'+200 CI s':>11}")
-    for scale, rows, base, hist, rank, ci in results:
+    print(f"\n{'size':>5}{'rows':>12}{'baseline s':>12}{'history s':>11}{'rank s':>9}{'vs base':>9}{'rank/Mrow':>11}"
+          f"{'+200 CI s':>11}{'CI alone s':>12}{'CI loop s':>11}{'loop/new':>10}")
+    for scale, rows, base, hist, rank, ci, boot in results:
         print(f"{scale:>4}x{rows:>12,}{base:>12.2f}{hist:>11.2f}{rank:>9.2f}{rank / base:>8.1f}x{rank / rows * 1e6:>11.2f}"
-              f"{'' if ci is None else f'{ci:.2f}':>11}")
+              f"{'' if ci is None else f'{ci:.2f}':>11}{'' if boot is None else f'{boot[0]:.2f}':>12}"
+              f"{'' if boot is None else f'{boot[1]:.2f}':>11}{'' if boot is None else f'{boot[1] / boot[0]:.1f}x':>10}")
     first, last = results[0], results[-1]
     if len(results) > 1:
         print(f"scaling {first[0]}x -> {last[0]}x: rows x{last[1] / first[1]:.1f}, rank time x{last[4] / first[4]:.1f}, "
               f"baseline x{last[2] / first[2]:.1f}")
+    if last[6] is not None:
+        t = last[6][0]
+        print(f"target: 200-replicate bootstrap < 2 s at {last[0]}x: {t:.2f} s, {'met' if t < 2 else 'NOT met'}")
     big = [r for r in results if r[1] >= 9_000_000]
     if big:
         t = big[-1][4]

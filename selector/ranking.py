@@ -35,8 +35,10 @@ def resolve_name(store, pool: str, score: str, name: str) -> tuple[str, list[dic
     if not is_pi(name):
         return name.strip(), ranking
     if ranking is None:
+        from selector.pools import rank_hint
+
         raise UserError(f"no {score} ranking of pool {pool!r} in the store yet, so {name} means nothing; "
-                        f"run `selector rank --pool {pool} --history FILE` first")
+                        f"run {rank_hint(pool)} first")
     return pi_index(ranking, name, f"the {score} ranking of {pool!r}"), ranking
 
 

@@ -4,8 +4,9 @@ Accuracy is the average over the run's evaluation benchmarks (the paper's "avera
 the toy benchmark alone on the toy world), each benchmark's accuracy the mean over its samples
 (avg@k). "base" is the evaluation before the first step, "final" the last evaluated step, "best"
 the best evaluated step. Mean +- sample standard deviation over seeds. Every number comes from
-the store's views (`sweep_summary`, `sweep_results`, `sweep_base`, `eval_scores`, in
-selector/store/views.sql); this module only shapes them for display (`select results`, the report).
+the store's views (`sweep_summary`, `sweep_results`, `sweep_base`, `eval_scores`, `run_results`,
+in selector/store/views.sql); this module only shapes them for display (`select results`, the
+report). Before any sweep, `select results` shows every run (`run_rows`).
 """
 
 
@@ -48,4 +49,24 @@ def sweep_table(store, name: str, by_run: bool = False, per_run: list[dict] | No
     benches = summary["benchmarks"] if summary else None
     caption = (f"accuracy = mean over {benches}; final = last evaluated step, best = best evaluated step; "
                "mean ± sd over seeds" if benches else "no evaluations recorded yet")
+    return table, cols, caption
+
+
+def run_rows(store) -> list[dict]:
+    """Every run in the store, oldest first, with its status and evaluation summary (view run_results)."""
+    return store.rows("SELECT * EXCLUDE (created_at) FROM run_results ORDER BY created_at, run_id")
+
+
+def run_table(rows: list[dict]) -> tuple[list[dict], list[str], str]:
+    """All runs as printed: (display rows, columns, caption)."""
+    def examples(r):
+        return r["examples"] or ("" if r["kind"] in ("imported", "eval") else "(whole pool)")
+
+    table = [{**r, "seed": "" if r["seed"] is None else r["seed"], "examples": examples(r), "base (%)": _pct(r["base"]),
+              "final (%)": _pct(r["final"]), "best (%)": _pct(r["best"])} for r in rows]
+    cols = ["run_id", "kind", "pool", "status", "seed", "examples", "base (%)", "final (%)", "final_step", "best (%)",
+            "best_step"]
+    benches = sorted({r["benchmarks"] for r in rows if r["benchmarks"]})
+    caption = (f"accuracy = mean over {'; '.join(benches)}; base = before training, final = last evaluated step, best = "
+               "best evaluated step" if benches else "no run has evaluations yet")
     return table, cols, caption

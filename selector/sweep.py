@@ -51,7 +51,9 @@ class SweepOptions:
                                     "(e.g. pi1+pi13,pi2+pi7)", metavar="SETS")
     baselines: str = option("random:1,bottom:1,full-pool", "baselines: random:N, bottom:N, full-pool, format-reward "
                                                            "(comma list; '' = none)", metavar="LIST")
-    seeds: str = option("1", "training seeds; every planned run is repeated for each (comma list)", metavar="LIST")
+    # Default 0, as `select train --seed` and `select rank --seed`: the sweep's pi1 run at the
+    # default seed is the run `select train --examples pi1` makes (one run, not two).
+    seeds: str = option("0", "training seeds; every planned run is repeated for each (comma list)", metavar="LIST")
     name: str | None = option(None, "sweep name (default: derived from the options, so the same command finds its "
                                     "sweep again)")
     score: str = option("variance", "the ranking that pi names refer to")
@@ -86,9 +88,11 @@ def plan_items(opts: SweepOptions, ranking: list[dict] | None) -> list[Item]:
     from selector.ranking import is_pi, pi_index
 
     def need_ranking(what: str) -> list[dict]:
+        from selector.pools import rank_hint
+
         if not ranking:
             raise UserError(f"{what} needs a {opts.score} ranking of pool {opts.pool!r} and the store has none; "
-                            f"run `selector rank --pool {opts.pool}` first")
+                            f"run {rank_hint(opts.pool)} first")
         return ranking
 
     if opts.top < 0:
@@ -214,8 +218,10 @@ def plan_sweep(opts: SweepOptions, template: TrainConfig, pool, store, ranking: 
     return plan
 
 
-def store_plan(store, name: str, plan: list[dict], options: dict, root, data_dir: str | None) -> None:
-    """Write the plan to the `sweeps` table (once: the caller checks it is not there yet)."""
+def store_plan(store, name: str, plan: list[dict], options: dict, root, data_dir: str | None, dry_run: bool = False) -> None:
+    """Write the plan to the `sweeps` table (once: the caller checks it is not there yet).
+    `dry_run`: stored by `--dry-run` (the slurm script's plan); not the default sweep of
+    `results` / `report` until one of its runs exists (Store.latest_sweep)."""
     from selector.store import now
 
     created = now()
@@ -225,7 +231,7 @@ def store_plan(store, name: str, plan: list[dict], options: dict, root, data_dir
                              "examples": json.dumps(p["fields"]["examples"].split(",") if p["fields"]["examples"] else None),
                              "config": json.dumps(p["fields"]), "options": json.dumps(options),
                              "command": command(p["fields"], p["run_id"], str(root.resolve()), data_dir),
-                             "created_at": created} for i, p in enumerate(plan)])
+                             "created_at": created, "dry_run": dry_run} for i, p in enumerate(plan)])
 
 
 def stored_plan(store, name: str, options: dict) -> list[dict]:

@@ -172,6 +172,52 @@ def test_all_three_entry_points_answer_help(argv):
 
 def test_importing_selector_and_its_verbs_does_not_import_torch_or_heavy_deps():
     code = ("import sys, selector.cli as c; c.build_parser(); "
-            "print(sorted(m for m in ('torch', 'transformers', 'trl', 'duckdb', 'pyarrow', 'numpy', 'math_verify') if m in sys.modules))")
+            "print(sorted(m for m in ('torch', 'transformers', 'trl', 'duckdb', 'pyarrow', 'numpy', 'math_verify', 'pandas', "
+            "'polars', 'yaml', 'datasets') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def _selector(*argv, cwd=None):
+    """The CLI in a fresh process (Python shows a warning once per process: a repeat in-process proves nothing)."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": repo + os.pathsep + os.environ.get("PYTHONPATH", ""), "COLUMNS": "200"}
+    done = subprocess.run([sys.executable, "-m", "selector", *map(str, argv)], capture_output=True, text=True, timeout=120,
+                          env=env, cwd=cwd)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_a_pools_bad_gold_warning_is_shown_once_per_store(world):
+    pool = world["tmp"] / "bad.jsonl"
+    pool.write_text("".join(json.dumps({**r, "answer": "" if r["id"] == 2 else r["answer"]}) + "\n" for r in POOL))
+    args = ["--pool", f"file:{pool}", "--history", world["history"]]
+    warned = []
+    for store in ("a", "a", "b"):
+        code, _, err = _selector("rank", *args, "--store", world["tmp"] / store)
+        assert code == 0, err
+        warned.append(err.count("gold answer(s) cannot be graded"))
+    code, _, err = _selector("show", "pi1", "--pool", f"file:{pool}", "--store", world["tmp"] / "a")
+    assert code == 0 and "cannot be graded" not in err
+    assert warned == [1, 0, 1]  # once in store a, again in the new store b
+
+
+def test_rank_shows_16_rows_explains_the_interval_and_says_what_next(world, tmp_path):
+    pool = tmp_path / "pool20.jsonl"
+    pool.write_text("".join(json.dumps({"id": i, "prompt": f"What is {i}+1?", "answer": str(i + 1)}) + "\n" for i in range(20)))
+    hist = tmp_path / "hist20.json"
+    hist.write_text(json.dumps({str(i): [0.0, i / 20, 1.0 if i % 2 else 0.5] for i in range(20)}))
+    code, out, err = _selector("rank", "--pool", f"file:{pool}", "--history", hist, "--store", tmp_path / "s")
+    assert code == 0, err
+    assert "16 of 20 examples" in out and "pi16" in out and "pi17" not in out
+    assert "rank 90% CI: the ranks the example takes in 90% of 200 replicates" in out
+    assert "new store at" in err and "next: `selector show pi1" in err and "selector export" in err
+    code, out, err = _selector("rank", "--pool", f"file:{pool}", "--history", hist, "--store", tmp_path / "s")
+    assert "new store at" not in err  # only when the command made it
+    code, out, _ = _selector("rank", "--help")
+    assert "90% rank interval" in out and "1-1033" in out
+
+
+def test_rank_dsr_sub_without_a_history_names_the_shipped_one(shared_data, tmp_path):
+    code, _, err = _selector("rank", "--pool", "dsr-sub", "--data-dir", shared_data, "--store", tmp_path / "s")
+    lines = [ln for ln in err.splitlines() if "error" in ln]
+    assert code == 2 and len(lines) == 1 and "histories/dsr_sub_acc_step_500.json" in lines[0] and "authors' history" in lines[0]

@@ -25,6 +25,8 @@ BAD_POOLS = [
     # (rows or raw text, file name, mapping, expected message fragment)
     ([{"id": 1, "question": "q", "answer": "2"}], "p.jsonl", "", "no prompt column 'prompt'"),  # missing column
     ([{"id": 1, "prompt": "a", "answer": "2"}, {"id": 1, "prompt": "b", "answer": "3"}], "p.jsonl", "", "duplicate example id '1'"),
+    # the same id again with the same prompt but another answer: not a copy
+    ([{"id": 1, "prompt": "a", "answer": "2"}, {"id": 1, "prompt": "a", "answer": "3"}], "p.jsonl", "", "duplicate example id '1' (rows 0 and 1)"),
     ([{"id": 1, "prompt": "a", "answer": None}], "p.jsonl", "", "answer is missing"),  # null answer
     ([{"id": 1, "prompt": "a", "answer": {"x": 1}}], "p.jsonl", "", "answer must be text or a number"),  # wrong type
     ([{"id": 1.5, "prompt": "a", "answer": "2"}], "p.jsonl", "", "non-integer float"),  # wrong id type
@@ -135,3 +137,10 @@ def test_dsr_sub_loads_and_reports_its_bad_golds(shared_data):
     pi1 = pool.get("124")
     assert pi1.answer == "12.8" and "wind" in pi1.problem
     assert pi1.problem.endswith("output the final answer within \\boxed{}.")
+
+
+def test_exact_copies_of_an_example_load_once_as_in_a_pi_file(tmp_path):
+    # The authors' pi1_r128.parquet holds one example 128 times; merge_pi1_pi13_r128 two, 64 each.
+    rows = [GOOD[0]] * 64 + [GOOD[1]] * 64
+    pool = load_pool(f"file:{_jsonl(tmp_path / 'pi.jsonl', rows)}")
+    assert [ex.id for ex in pool.examples] == ["1", "2"] and pool.get("2").answer == "4"

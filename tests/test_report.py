@@ -161,3 +161,26 @@ def test_report_from_copied_read_only_shards(trained_store, tmp_path):
         for p in [copy, *copy.rglob("*")]:
             p.chmod(p.stat().st_mode | stat.S_IWUSR)
     assert all(s.missing is None for s in sections)
+
+
+@pytest.mark.parametrize("saturation", [5, 40, 75], ids=["early", "middle", "late"])
+def test_post_saturation_legend_never_covers_the_saturation_label(saturation):
+    # The legend used to sit in the lower right, over the label when training saturated late.
+    import numpy as np
+
+    from analysis import plots
+
+    steps = np.arange(1, 81)
+    acc = np.clip(steps / saturation, 0, 1)
+    fig = plots.post_saturation({
+        "run_id": "r", "kind": "one_shot", "pool": "toy", "examples": [{"example_id": "e", "pi": "pi1", "steps": steps, "acc": acc}],
+        "train_steps": steps, "train_acc": acc, "saturation_step": saturation, "eval_steps": np.arange(0, 81, 10),
+        "eval_average": np.linspace(0.4, 0.6, 9), "benchmarks": "toy", "samples": 4, "eval": {}})
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)  # the constrained layout places the legend
+    ax = fig.axes[0]
+    label = next(t for t in ax.texts if "training saturates" in t.get_text()).get_window_extent(renderer)
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not label.overlaps(legend), (label, legend)

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from selector.errors import UserError
-from selector.score import SCORES, History, compute, get_score, rank
+from selector.score import (SCORES, History, bootstrap_rank_interval, bootstrap_rank_interval_loop, compute, get_score,
+                            rank)
 
 # Three examples over three epochs; pool means per epoch: (0+1+.5)/3=.5, (.5+1+.5)/3=2/3, (1+1+.5)/3=5/6.
 H3 = (["a", "b", "c"], [[0.0, 0.5, 1.0], [1.0, 1.0, 1.0], [0.5, 0.5, 0.5]])
@@ -124,3 +125,49 @@ def test_mean_acc_and_learnability_are_monotone(lists, data):
     assert compute("mean_acc", after)[i] > compute("mean_acc", before)[i]
     if up[i][j] <= 0.5:
         assert compute("learnability", after)[i] > compute("learnability", before)[i]
+
+
+def _loop_with_noise_as_ties(h, name, n, seed):
+    """The per-replicate loop, its scores rounded to 12 decimals: float noise (np.std over
+    repeated entries) becomes an exact tie, which the ranking breaks by history order."""
+    from selector.score import _interval, ranks_of
+
+    rng = np.random.default_rng(seed)
+    ranks = np.array([ranks_of(np.round(compute(name, h.resample(rng)), 12)) for _ in range(n)])
+    return _interval(ranks, 0.90)
+
+
+def _ragged(rng, n, epochs, values, least=1):
+    """n examples, each seen at `least` or more of the epochs 1..epochs (as an example sits
+    out epochs)."""
+    lists, seen = [], []
+    for _ in range(n):
+        e = np.sort(rng.choice(np.arange(1, epochs + 1), size=rng.integers(least, epochs + 1), replace=False))
+        seen.append(list(e))
+        lists.append(list(values(len(e))))
+    return History.from_lists([f"e{i}" for i in range(n)], lists, seen)
+
+
+@pytest.mark.parametrize("name", list(SCORES))
+def test_vectorised_bootstrap_equals_the_loop_on_untied_accuracies(name):
+    # Continuous accuracies, each example seen at 9 or more of 12 epochs: no two examples tie in
+    # any replicate (a replicate that met one example at a single epoch would give it variance 0
+    # up to float noise), so the one matrix product and the replicate-by-replicate loop must give
+    # the very same intervals from the same seed.
+    rng = np.random.default_rng(7)
+    h = _ragged(rng, 200, 12, lambda k: rng.random(k), least=9)
+    got = bootstrap_rank_interval(h, name, 60, seed=5)
+    want = bootstrap_rank_interval_loop(h, name, 60, seed=5)
+    assert (got[0] == want[0]).all() and (got[1] == want[1]).all(), name
+
+
+@pytest.mark.parametrize("name", list(SCORES))
+def test_vectorised_bootstrap_equals_the_loop_up_to_float_noise_on_tied_accuracies(name):
+    # Accuracies k/8 as with 8 rollouts: many examples tie exactly in a replicate. The loop's
+    # np.std over repeated entries breaks some of those ties by float noise; with that noise
+    # rounded away both break them by history order and agree on every bound.
+    rng = np.random.default_rng(11)
+    h = _ragged(rng, 300, 10, lambda k: rng.integers(0, 9, size=k) / 8)
+    got = bootstrap_rank_interval(h, name, 60, seed=2)
+    want = _loop_with_noise_as_ties(h, name, 60, 2)
+    assert (got[0] == want[0]).all() and (got[1] == want[1]).all(), name

@@ -211,3 +211,45 @@ def test_runlog_owns_the_run_lifecycle(tmp_path):
     assert [e["detail"] for e in events if e["status"] == "running"] == ["attempt 0", "attempt 1", "attempt 2"]
     assert store.rows("SELECT count(*) AS n, any_value(config) AS c FROM runs WHERE run_id = 'r1'") == [{"n": 1, "c": '{"a": 1}'}]
     assert store.run("r1")["status"] == "finished" and log.next_attempt() == 3
+
+
+def _lease(root, run_id, heartbeat_age_s, interval=10.0, text=None):
+    import time
+
+    (root / "leases").mkdir(exist_ok=True)
+    now_unix = time.time()
+    (root / "leases" / f"{run_id}.json").write_text(text if text is not None else json.dumps(
+        {"run_id": run_id, "attempt": 0, "host": "h", "pid": 1, "since_unix": now_unix - 100,
+         "heartbeat_unix": now_unix - heartbeat_age_s, "interval": interval}))
+
+
+def test_a_running_run_whose_heartbeat_stopped_is_stale(tmp_path):
+    from datetime import timedelta
+
+    from selector.store import RunLog
+
+    store = Store.open(tmp_path / "s", create=True)
+    for run_id in ("beating", "stopped", "just-started", "corrupt", "done"):
+        RunLog(store, run_id).start(0, create=dict(kind="history", pool="p", model="m", config={}, grader_version="g"))
+    RunLog(store, "done").finish("ok")
+    with store.writer("long-gone") as w:  # started 3 minutes ago and no lease: a run killed before leases existed
+        w.append("runs", [_run_row("long-gone")])
+        w.append("run_events", [{"run_id": "long-gone", "event_time": now() - timedelta(minutes=3), "status": "running",
+                                 "detail": "attempt 0"}])
+    status = lambda: {r["run_id"]: r["status"] for r in Store.open(tmp_path / "s").rows("SELECT run_id, status FROM run_status")}
+    assert status()["long-gone"] == "stale" and status()["stopped"] == "running"  # no leases folder: only age tells
+    (tmp_path / "s" / "leases").mkdir()
+    assert status()["just-started"] == "running"  # an empty leases folder: the same
+    _lease(tmp_path / "s", "beating", heartbeat_age_s=5)  # younger than 4 x 10 s
+    _lease(tmp_path / "s", "stopped", heartbeat_age_s=45)  # older than 4 x 10 s
+    _lease(tmp_path / "s", "corrupt", heartbeat_age_s=0, text='{"run_id": "corrupt", "heartbe')  # cut short: left out
+    _lease(tmp_path / "s", "done", heartbeat_age_s=1000)  # a finished run's leftover lease: it stays finished
+    assert status() == {"beating": "running", "stopped": "stale", "just-started": "running", "long-gone": "stale",
+                        "corrupt": "running", "done": "finished"}
+
+
+def test_the_views_no_lease_wait_is_the_leases_own_stale_age():
+    from selector.store.lease import DEFAULT_INTERVAL, STALE_HEARTBEATS
+    from selector.store.store import views_sql
+
+    assert "epoch(now()) - 120)" in views_sql("x") and STALE_HEARTBEATS * DEFAULT_INTERVAL == 120

@@ -116,6 +116,48 @@ def test_slurm_dry_run_writes_one_array_task_per_run(tmp_path, ranked):
         assert f"--seed {plan[task]['seed']}" in line
 
 
+def test_a_dry_run_plan_is_not_the_default_sweep_until_one_of_its_runs_starts(tmp_path, ranked, capsys):
+    from selector.cli.results import ResultsConfig
+    from selector.cli.results import main as results
+    from selector.store import RunLog
+
+    pool, store, _ = ranked
+    name = sweep(_cfg(tmp_path, pool, launcher="slurm", dry_run=True, top=2, baselines=""))
+    assert store.sweep_plan(name) and store.latest_sweep() is None and store.dry_run_sweeps() == [name]
+    capsys.readouterr()
+    rows = results(ResultsConfig(store=str(tmp_path / "store"), json=True))  # before any sweep: every run
+    assert [r["kind"] for r in rows] == ["imported"]
+    assert name in capsys.readouterr().err  # the dry-run plan is named, with how to see it
+    # A real run of the same command (here: a planned run starting, as an array task would) makes it the default.
+    RunLog(store, store.sweep_plan(name)[0]["run_id"]).start(0, create=dict(kind="one_shot", pool=pool, model=None, config={},
+                                                                          grader_version="g"))
+    assert store.latest_sweep() == name and store.dry_run_sweeps() == []
+
+
+def test_a_plan_stored_before_dry_run_was_recorded_is_still_read(tmp_path, ranked):
+    # A store made before `sweeps` had its dry_run column: parts and the schema file without it.
+    import pyarrow.parquet as pq
+
+    pool, store, _ = ranked
+    name = sweep(_cfg(tmp_path, pool, launcher="print", top=2, baselines=""))
+    for part in (tmp_path / "store" / "sweeps").rglob("*.parquet"):
+        pq.write_table(pq.read_table(part).drop(["dry_run"]), part)
+    fresh = Store.open(tmp_path / "store")
+    assert "dry_run" not in pq.read_schema(tmp_path / "store" / "sweeps" / "_schema" / "empty.parquet").names
+    assert fresh.latest_sweep() == name and len(fresh.sweep_plan(name)) == 2 and fresh.sweep_plan(name)[0]["dry_run"] is None
+
+
+def test_the_default_seed_of_a_sweep_is_the_default_seed_of_train(tmp_path, ranked):
+    # One default seed: the sweep's pi1 run at its default seeds is the run `select train --examples pi1` makes.
+    from selector.runs import TrainConfig, prepare
+
+    pool, store, _ = ranked
+    name = sweep(_cfg(tmp_path, pool, launcher="print", top=1, baselines=""))
+    planned = store.sweep_plan(name)
+    train = prepare(TrainConfig(pool=pool, examples="pi1", preset="toy", set=TINY, store=str(tmp_path / "store")))
+    assert [r["seed"] for r in planned] == [TrainConfig.seed] and planned[0]["run_id"] == train.run_id
+
+
 def test_slurm_multi_node_script_starts_one_accelerate_launch_per_node(tmp_path, ranked):
     """--nodes 2 --processes 4: the array task asks SLURM for 2 nodes x 4 GPUs and srun starts
     one `accelerate launch` per node with its machine rank, 8 processes in all, meeting at the
@@ -174,7 +216,7 @@ def test_bad_sweep_options_fail_in_one_line(tmp_path, ranked, kw, message):
 
 
 def test_no_ranking_yet_says_how_to_make_one(tmp_path, pool12):
-    with pytest.raises(UserError, match=r"run `selector rank --pool file:.*` first"):
+    with pytest.raises(UserError, match=r"run `selector rank --pool file:.*`.* first"):
         sweep(_cfg(tmp_path, pool12, dry_run=True, top=2))
 
 
@@ -221,3 +263,25 @@ def test_local_sweep_interrupted_then_rerun_finishes_the_rest(tmp_path, ranked, 
     assert all(r["base"] is not None and r["final"] is not None and r["finished"] == 1 for r in results)
     out = capsys.readouterr().out
     assert f"sweep {name}" in out and "base model" in out and "pi12" in out
+
+
+def test_results_before_any_sweep_lists_every_run_with_its_evaluations(tmp_path, capsys):
+    from selector.cli.results import ResultsConfig
+    from selector.cli.results import main as results
+    from selector.store import now
+
+    store = Store.open(tmp_path / "store", create=True)
+    with store.writer("r1") as w:
+        w.append("runs", [{"run_id": "r1", "kind": "one_shot", "pool": "toy", "model": "m", "config": json.dumps({"seed": 3, "examples": ["7"]}),
+                           "grader_version": "g", "code_version": "0", "created_at": now(), "host": "h"}])
+        w.append("run_events", [{"run_id": "r1", "event_time": now(), "status": "finished", "detail": ""}])
+        # 4 problems, 1 sample each: 1 of 4 right before training (step 0), 3 of 4 at step 10.
+        w.append("eval_samples", [{"run_id": "r1", "attempt": 0, "step": step, "benchmark": "toy", "problem_id": str(p), "sample_index": 0,
+                                   "completion": "", "extracted": "", "correct": p < right, "formatted": True, "completion_tokens": 1,
+                                   "grader_version": "g"} for step, right in ((0, 1), (10, 3)) for p in range(4)])
+    rows = results(ResultsConfig(store=str(tmp_path / "store"), json=True))
+    assert [(r["run_id"], r["seed"], r["examples"], r["base"], r["final"], r["final_step"]) for r in rows] == [("r1", 3, "7", 0.25, 0.75, 10)]
+    capsys.readouterr()
+    results(ResultsConfig(store=str(tmp_path / "store")))
+    out = capsys.readouterr().out
+    assert "no sweep yet" in out and "25.0" in out and "75.0" in out and "mean over toy" in out

@@ -25,6 +25,8 @@ VERBS = {
     "eval": ("selector.cli.eval", "EvalConfig"),
     "results": ("selector.cli.results", "ResultsConfig"),
     "report": ("selector.cli.report", "ReportConfig"),
+    "export": ("selector.cli.export", "ExportConfig"),
+    "compact": ("selector.cli.compact", "CompactConfig"),
     "toy": ("selector.cli.toy", "ToyConfig"),
 }
 
@@ -36,6 +38,7 @@ examples:
   selector eval --model Qwen/Qwen2.5-Math-1.5B --bench math6
   selector plan --preset paper-qwen2.5-math-1.5b-1gpu     # will it fit one 80 GB GPU?
   selector report --out report/ && open report/index.html
+  selector export --pool dsr-sub --examples pi1 --copies 128     # exports/pi1_r128.parquet for verl
   selector sql "SELECT * FROM scores WHERE rank <= 16 ORDER BY score, rank"
 
 `select` is a reserved word in bash (`select rank ...` is a syntax error there):
@@ -51,8 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(1-shot RLVR, arXiv 2504.20571), and prove it.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"rlvr-select {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
-    for module, _ in VERBS.values():
-        importlib.import_module(module).make_parser(sub)
+    from selector.cli import config_file
+
+    for verb, (module, _) in VERBS.items():
+        command = importlib.import_module(module).make_parser(sub)
+        if verb in config_file.VERBS:
+            config_file.add_flag(command)  # --config FILE.yaml
+    parser.sub = sub
     return parser
 
 
@@ -66,11 +74,22 @@ def run(argv: list[str] | None = None) -> int:
     if not args.verb:
         parser.print_help()
         return 2
-    _one_line_warnings(parser.prog)
     module, config = VERBS[args.verb]
     mod = importlib.import_module(module)
+    if getattr(args, "config_file", None):  # the file's options as defaults, then the flags again
+        from selector.cli import config_file
+
+        try:
+            args = config_file.apply(parser, parser.sub, args, argv, getattr(mod, config))
+        except UserError as e:
+            print(f"{parser.prog}: error: {e}", file=sys.stderr)
+            sys.exit(2)
+    notices = _notices(parser.prog, args)
     try:
-        mod.main(from_args(getattr(mod, config), args))
+        try:
+            mod.main(from_args(getattr(mod, config), args))
+        finally:
+            notices.finish()
     except UserError as e:
         print(f"{parser.prog}: error: {e}", file=sys.stderr)
         sys.exit(2)
@@ -82,14 +101,15 @@ def run(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _one_line_warnings(prog: str) -> None:
-    """Print our own warnings (bad golds, ...) as one line each, not Python's two-line format."""
-    import warnings
+def _notices(prog: str, args):
+    """Warnings as one line each (a pool's bad golds once per store), and a word when the command
+    made a new store (selector/cli/notices.py)."""
+    from selector.cli.notices import Notices
+    from selector.paths import store_dir
 
-    def show(message, category, filename, lineno, file=None, line=None):
-        print(f"{prog}: warning: {message}", file=file or sys.stderr)
-
-    warnings.showwarning = show
+    notices = Notices(prog, store_dir(args.store) if hasattr(args, "store") else None)
+    notices.start()
+    return notices
 
 
 if __name__ == "__main__":

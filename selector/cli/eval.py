@@ -54,10 +54,10 @@ def make_parser(subparsers):
 
 
 def main(cfg: EvalConfig) -> list[dict]:
-    from selector.benchmarks import MATH6, eval_jobs, parse_names
+    from selector.benchmarks import MATH6
     from selector.errors import require_extra
     from selector.grader import GRADER_VERSION
-    from selector.paths import slug, store_dir
+    from selector.paths import store_dir
     from selector.store import RunLog, Store
 
     if cfg.backend not in BACKENDS:
@@ -67,16 +67,12 @@ def main(cfg: EvalConfig) -> list[dict]:
     if "WORLD_SIZE" in os.environ:
         raise UserError("`selector eval` runs in one process; start it without a launcher (--backend vllm spreads a big "
                         "model over GPUs)")
-    names = parse_names(cfg.bench or ("toy" if cfg.model is None else "math6"))
-    jobs = eval_jobs(names, cfg.data_dir, cfg.limit, cfg.protocol, temperature=cfg.temperature, samples=cfg.samples,
-                     max_new_tokens=cfg.max_new_tokens, top_p=cfg.top_p)
+    jobs = _jobs(cfg)
     require_extra("`selector eval`", modules=("torch", "transformers"))
     from trainer.model import model_path
 
     path = model_path(cfg.model)
-    key = json.dumps({"model": cfg.model or path, "jobs": [(n, len(r), s.__dict__) for n, r, s in jobs], "limit": cfg.limit,
-                      "seed": cfg.seed, "backend": cfg.backend, "grader": GRADER_VERSION}, sort_keys=True)
-    run_id = cfg.run_id or f"eval-{slug(cfg.model or 'toy', 32)}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+    run_id, key = _run_key(cfg, path, jobs)
 
     store = Store.open(store_dir(cfg.store), create=True)
     existing = store.run(run_id)
@@ -90,6 +86,30 @@ def main(cfg: EvalConfig) -> list[dict]:
                                             config={**json.loads(key), "model_path": path, "protocol": cfg.protocol})
         _evaluate(cfg, log, path, todo, create, GRADER_VERSION)
     return _print(store, run_id, jobs, cfg, MATH6)
+
+
+def _jobs(cfg: EvalConfig):
+    from selector.benchmarks import eval_jobs, parse_names
+
+    names = parse_names(cfg.bench or ("toy" if cfg.model is None else "math6"))
+    return eval_jobs(names, cfg.data_dir, cfg.limit, cfg.protocol, temperature=cfg.temperature, samples=cfg.samples,
+                     max_new_tokens=cfg.max_new_tokens, top_p=cfg.top_p)
+
+
+def _run_key(cfg: EvalConfig, path: str, jobs) -> tuple[str, str]:
+    """(the run id, the JSON it hashes): same model, problems, sampling, seed, backend and grader,
+    same run."""
+    from selector.grader import GRADER_VERSION
+    from selector.paths import slug
+
+    key = json.dumps({"model": cfg.model or path, "jobs": [(n, len(r), s.__dict__) for n, r, s in jobs], "limit": cfg.limit,
+                      "seed": cfg.seed, "backend": cfg.backend, "grader": GRADER_VERSION}, sort_keys=True)
+    return cfg.run_id or f"eval-{slug(cfg.model or 'toy', 32)}-{hashlib.sha256(key.encode()).hexdigest()[:10]}", key
+
+
+def eval_run_id(cfg: EvalConfig, path: str) -> str:
+    """The id `select eval` gives these options (`path`: the model's directory, as resolved)."""
+    return _run_key(cfg, path, _jobs(cfg))[0]
 
 
 def _evaluate(cfg, log, path, todo, create, grader_version) -> None:

@@ -11,6 +11,11 @@ run of kind `imported`), from a run already in the store, or from a GRPO history
 pool (`--model`, or the toy pool's own model; every training option of `select train` applies).
 The ranking (pi1, pi2, ...) is printed and appended to the store's `rankings` table, where
 `select show pi13` and later the sweeps resolve pi names.
+
+The rank interval ("rank 90% CI", e.g. 3-41) says how sure the history is of each rank: in each of
+--bootstrap replicates the history's epochs are drawn again with replacement and every example
+ranked again; the interval holds the example's rank in 90% of them. A wide one such as 1-1033
+means the history cannot tell that example's rank apart from a thousand others.
 """
 
 import os
@@ -37,8 +42,10 @@ class RankConfig(TrainOptions, StoreOptions, OutputOptions):
     resume: bool = option(False, "continue an interrupted history run from its last checkpoint")
     score: str = option("variance", "ranking score: variance (the paper), lim, learnability, mean_acc")
     compare: bool = option(False, "rank by every score and show them side by side with rank correlations")
-    top: int = option(20, "print the first N ranks (0 = all); the whole ranking is stored either way", metavar="N")
-    bootstrap: int = option(200, "bootstrap replicates over epochs for each rank's 90%% interval (0 = off)", metavar="N")
+    top: int = option(16, "print the first N ranks (0 = all); the whole ranking is stored either way", metavar="N")
+    bootstrap: int = option(200, "bootstrap replicates for each example's 90%% rank interval: epochs drawn again with "
+                                 "replacement, every example ranked again; the interval holds its rank in 90%% of them "
+                                 "(1-1033: the history cannot place it) (0 = off)", metavar="N")
     seed: int = option(0, "seed of the bootstrap (and of the history run)")
     rollouts_per_entry: int | None = option(None, "rollouts behind each history entry, if known (the paper: 8); stored "
                                                   "with an import", metavar="N")
@@ -87,8 +94,12 @@ def main(cfg: RankConfig) -> list[dict]:
                 return []  # `accelerate launch -m selector rank`: the main process ranks, once
             store = Store.open(root)
         elif not cfg.history:
+            from selector.pools import POOLS, rank_hint
+
+            ships = getattr(POOLS.get(pool.name), "history", None)
+            shipped = f"; this pool ships one: {rank_hint(pool.name, cfg.data_dir)}" if ships else ""
             raise UserError(f"nothing to rank pool {pool.name!r} by: give --history FILE (a per-example accuracy history), "
-                            "--run RUN_ID (a run in the store) or --model PATH_OR_HUB_ID (a GRPO history run)")
+                            f"--run RUN_ID (a run in the store) or --model PATH_OR_HUB_ID (a GRPO history run){shipped}")
     if cfg.history:
         from selector.history import check_ids, import_history, read_history
 
@@ -110,7 +121,18 @@ def main(cfg: RankConfig) -> list[dict]:
     rows = ranking_rows(pool, rankings, cfg.score if cfg.score in rankings else names[0])
     shown = rows[: cfg.top] if cfg.top else rows
     _print(shown, rows, rankings, pool, run_id, cfg)
+    _next(store, pool.name, cfg)
     return shown
+
+
+def _next(store, pool: str, cfg: RankConfig) -> None:
+    """Where the ranking went and what to run next (stderr: stdout stays the table or JSON)."""
+    p = f" --pool {pool}" + ("" if cfg.store is None else f" --store {cfg.store}")
+    sys.stdout.flush()  # after the table, also when both go to one pipe
+    print(f"ranking stored in {store.root}; next: `selector show pi1{p}` (one example in full), "
+          f"`selector export{p} --examples pi1 --copies 128` (a training file), "
+          f"`selector train{p} --examples pi1` (1-shot RL), `selector sweep{p} --top 4` (the paper's experiment)",
+          file=sys.stderr)
 
 
 def _history_run(cfg: RankConfig) -> str:
@@ -144,8 +166,10 @@ def _print(shown, rows, rankings, pool, run_id, cfg) -> None:
         cols += ["answer", "problem"]
     title = (f"{pool.name}: ranked by {cfg.score} over run {run_id}" if not cfg.compare
              else f"{pool.name}: rank under every score (sorted by {cfg.score}) over run {run_id}")
+    interval = (f"; rank 90% CI: the ranks the example takes in 90% of {cfg.bootstrap} replicates with the epochs drawn "
+                "again (wide = the history cannot place it)" if cfg.bootstrap else "")
     emit(table, cols, title=title, widths={"problem": 60, "answer": 24},
-         caption=f"{len(shown)} of {len(rows)} examples; ties keep first-appearance order")
+         caption=f"{len(shown)} of {len(rows)} examples (--top 0: all); ties keep first-appearance order{interval}")
     if len(rankings) > 1:
         _print_correlations(rankings)
 

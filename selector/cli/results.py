@@ -1,6 +1,6 @@
-"""`select results`: a sweep as the paper's table, or one run's evaluations.
+"""`select results`: a sweep as the paper's table, one run's evaluations, or every run.
 
-    selector results                        # the latest sweep in the store
+    selector results                        # the latest sweep in the store (before any sweep: every run)
     selector results --sweep NAME           # each planned item: base, final and best accuracy, over seeds
     selector results --sweep NAME --by-run  # one row per run (every seed)
     selector results --run RUN_ID           # one run: each benchmark at each evaluated step
@@ -9,7 +9,9 @@ Accuracy is the average over the run's evaluation benchmarks (the paper's "avera
 the toy benchmark alone on the toy world), each benchmark's accuracy the mean over its samples
 (avg@k). "base" is the evaluation before the first step, "final" the last evaluated step, "best"
 the best evaluated step. Mean +- sample standard deviation over seeds. Every number comes from
-the store's views (`sweep_summary`, `sweep_results`, `eval_scores`; selector/store/views.sql).
+the store's views (`sweep_summary`, `sweep_results`, `eval_scores`, `run_results`;
+selector/store/views.sql). A sweep planned with `--dry-run` is not the latest sweep until one of
+its runs has started (name it with --sweep to see its plan).
 """
 
 from dataclasses import dataclass
@@ -63,6 +65,31 @@ def print_run(store, run_id: str, cfg: ResultsConfig) -> list[dict]:
     return rows
 
 
+def print_runs(store, cfg: ResultsConfig) -> list[dict]:
+    """Every run of the store (there is no sweep yet)."""
+    import sys
+
+    from selector.cli.output import emit
+    from selector.results import run_rows, run_table
+
+    rows = run_rows(store)
+    if not rows:
+        raise UserError(f"store {store.root} has no runs yet; start with `selector rank --pool toy` (or --pool dsr-sub "
+                        "--history FILE)")
+    dry = store.dry_run_sweeps()
+    plans = f" (dry-run plans: {', '.join(dry)}; `selector results --sweep NAME` shows one)" if dry else ""
+    note = (f"no sweep has started yet{plans}; one run's evaluations: `selector results --run RUN_ID`; the paper's table: "
+            "`selector sweep --pool POOL --top 4`")
+    if cfg.json or cfg.csv or cfg.out:
+        emit(rows, json_out=cfg.json, csv_out=cfg.csv, out=cfg.out)
+    if not (cfg.json or cfg.csv):
+        table, cols, caption = run_table(rows)
+        emit(table, cols, title=f"every run in {store.root} (no sweep yet)", caption=caption)
+    sys.stdout.flush()  # the table first, then the note, also when both go to one pipe
+    print(note, file=sys.stderr)
+    return rows
+
+
 def main(cfg: ResultsConfig) -> list[dict]:
     from selector.paths import store_dir
     from selector.store import Store
@@ -72,5 +99,5 @@ def main(cfg: ResultsConfig) -> list[dict]:
         return print_run(store, cfg.run, cfg)
     name = cfg.sweep or store.latest_sweep()
     if name is None:
-        raise UserError(f"no sweep in store {store.root}; run `selector sweep ...` first (or pass --run RUN_ID)")
+        return print_runs(store, cfg)
     return print_sweep(store, name, cfg)

@@ -3,8 +3,11 @@
     selector show pi13 --pool dsr-sub          # the 13th of the latest variance ranking of dsr-sub
     selector show 682 --pool dsr-sub           # the same example by its id
     selector show pi1 --pool dsr-sub --score lim --json
+    selector show RUN_ID --config > run.yaml    # a recorded run's options: selector train --config run.yaml
 
-A pi name resolves through the latest ranking of the pool by the chosen score in the store.
+A pi name resolves through the latest ranking of the pool by the chosen score in the store. With
+--config, NAME is a run id and the output is the YAML that reproduces the run (`--config FILE`
+of train, rank, sweep and eval reads it).
 """
 
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ class ShowConfig(StoreOptions):
     pool: str = option("dsr-sub", "pool name (see `selector pools`) or file:PATH")
     score: str = option("variance", "which ranking a pi name refers to")
     json: bool = option(False, "print JSON instead of text")
+    config: bool = option(False, "NAME is a run id: print its options as YAML for `--config` (reproduces the run)")
 
 
 def make_parser(subparsers):
@@ -37,6 +41,12 @@ def main(cfg: ShowConfig) -> dict:
 
     if not cfg.name:
         raise UserError("give an example: pi<k> or an example id, e.g. `selector show pi13 --pool dsr-sub`")
+    if cfg.config:
+        from selector.cli.config_file import run_yaml
+
+        text = run_yaml(Store.open(store_dir(cfg.store)), cfg.name, cfg.data_dir)
+        print(text, end="")
+        return {"run_id": cfg.name, "yaml": text}
     pool = load_pool(cfg.pool, cfg.data_dir)
     root = store_dir(cfg.store)
     store = Store.open(root) if (root / "STORE.json").exists() or is_pi(cfg.name) else None

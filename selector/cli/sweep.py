@@ -84,7 +84,7 @@ def main(cfg: SweepConfig) -> str:
     if not plan:
         plan = sweep.plan_sweep(cfg, template, pool, store, ranking, _grpo_fields() if cfg.set else None)
         if writes:
-            sweep.store_plan(store, name, plan, options, root, cfg.data_dir)
+            sweep.store_plan(store, name, plan, options, root, cfg.data_dir, dry_run=cfg.dry_run)
     plan = sweep.with_status(store, plan)
     _print_plan(name, plan, cfg, ranking_id)
     launch = Launch(root, cfg.data_dir, cfg.dry_run, cfg.slurm_args, cfg.max_parallel, processes=cfg.processes,

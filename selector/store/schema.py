@@ -38,10 +38,13 @@ TABLES: dict[str, dict[str, str]] = {
     "metrics": {"run_id": "string", "attempt": "int32", "step": "int32", "name": "string", "value": "float64"},
     # A sweep's plan, written once when the sweep is first planned: which runs belong to it.
     # `command` is the `select train` command line of the run (what a SLURM array task runs).
+    # `dry_run`: planned by `--dry-run` (the slurm launcher stores the plan its script refers to);
+    # such a sweep is not the default of `results` / `report` until one of its runs exists.
+    # Added after the first stores: their parts lack it, and the view reads it as NULL (= false).
     "sweeps": {
         "sweep": "string", "position": "int32", "run_id": "string", "label": "string", "grp": "string",
         "seed": "int64", "examples": "string", "config": "string", "command": "string", "options": "string",
-        "created_at": "timestamp",
+        "created_at": "timestamp", "dry_run": "bool",
     },
     "rankings": {
         "ranking_id": "string", "run_id": "string", "pool": "string", "score": "string",

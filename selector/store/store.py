@@ -6,6 +6,9 @@ Layout of a store directory (default ./rlvr-store):
     views.sql                        the views, for the duckdb CLI: `cd STORE && duckdb -init views.sql`
     <table>/_schema/empty.parquet    zero rows with the table's types (so every glob matches)
     <table>/<shard>/<part>.parquet   facts written by one run (or one import, one ranking)
+    <table>/<shard>/<last part>~compacted.parquet   a finished run's parts merged (`select compact`)
+    notices.json                     warnings already shown for this store (selector/cli/notices.py)
+    compactions                      changes when a compaction hides parts: readers re-list them
 
 Why Parquet shards and not one .duckdb file: many processes (a sweep's array tasks, several
 ranks) write at once, and DuckDB lets only one process open a database file for writing. Each
@@ -47,7 +50,7 @@ def now() -> datetime:
 
 
 def code_version() -> str:
-    from selector import __version__
+    from selector.version import __version__
 
     return __version__
 
@@ -60,6 +63,7 @@ class Store:
     def __init__(self, root: Path):
         self.root = Path(root)
         self._reader = None  # the DuckDB connection of rows() and history_arrays(), made on first use
+        self._hidden = (None, [])  # (compaction marker seen, the parts compacted files replace)
 
     # --- opening -------------------------------------------------------------------------
     @classmethod
@@ -167,13 +171,16 @@ class Store:
 
     # --- reading -------------------------------------------------------------------------
     def connect(self):
-        """An in-memory DuckDB connection whose views read every shard of this store."""
+        """An in-memory DuckDB connection whose views read every shard of this store (less the parts
+        a compacted file replaces, as they are when it connects; views.sql, `facts`)."""
         import duckdb
 
         con = duckdb.connect()
-        root = str(self.root.resolve()).replace("'", "''")
+        root = str(self.root.resolve())
         with self.read_errors():
-            con.execute(views_sql(root))
+            con.execute(views_sql(root.replace("'", "''")))
+        self._hidden = (_marker(self.root), hidden_parts(self.root, root))
+        con.execute("SET VARIABLE rlvr_hidden_parts = ?", [self._hidden[1]])
         return con
 
     @contextmanager
@@ -197,13 +204,22 @@ class Store:
         # while a query on an open connection re-expands the globs and so still sees new parts.
         if self._reader is None:
             self._reader = self.connect()
-        return self._reader.cursor()
+        elif _marker(self.root) != self._hidden[0]:  # a compaction since: one small read per query tells
+            self._hidden = (_marker(self.root), hidden_parts(self.root, str(self.root.resolve())))
+        cur = self._reader.cursor()  # a cursor is a connection of its own: it needs the variable too
+        cur.execute("SET VARIABLE rlvr_hidden_parts = ?", [self._hidden[1]])
+        return cur
 
     def rows(self, sql: str, params: list | None = None) -> list[dict]:
         with self.read_errors():
             cur = self._reader_cursor().execute(sql, params or [])
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def frame(self, sql: str, params: list | None = None):
+        """The result as a pandas DataFrame (NULL in a number column is NaN)."""
+        with self.read_errors():
+            return self._reader_cursor().execute(sql, params or []).df()
 
     def run(self, run_id: str) -> dict | None:
         found = self.rows("SELECT * FROM run_status WHERE run_id = ?", [run_id])
@@ -255,8 +271,18 @@ class Store:
         return self.rows("SELECT * FROM sweeps WHERE sweep = ? ORDER BY position", [sweep])
 
     def latest_sweep(self) -> str | None:
-        got = self.rows("SELECT sweep FROM sweeps ORDER BY created_at DESC, sweep DESC LIMIT 1")
+        """The sweep planned last, leaving out dry-run plans none of whose runs has started."""
+        got = self.rows("SELECT s.sweep FROM sweeps s LEFT JOIN (SELECT DISTINCT run_id FROM runs) r ON s.run_id = r.run_id "
+                        "GROUP BY s.sweep HAVING NOT bool_and(coalesce(s.dry_run, false)) OR count(r.run_id) > 0 "
+                        "ORDER BY max(s.created_at) DESC, s.sweep DESC LIMIT 1")
         return got[0]["sweep"] if got else None
+
+    def dry_run_sweeps(self) -> list[str]:
+        """Sweeps planned by a dry run with no run started yet (never the default sweep)."""
+        got = self.rows("SELECT s.sweep FROM sweeps s LEFT JOIN (SELECT DISTINCT run_id FROM runs) r ON s.run_id = r.run_id "
+                        "GROUP BY s.sweep HAVING bool_and(coalesce(s.dry_run, false)) AND count(r.run_id) = 0 "
+                        "ORDER BY max(s.created_at) DESC, s.sweep DESC")
+        return [r["sweep"] for r in got]
 
     def sweep_results(self, sweep: str) -> list[dict]:
         return self.rows("SELECT * FROM sweep_results WHERE sweep = ? ORDER BY position", [sweep])
@@ -311,6 +337,9 @@ class ShardWriter:
             target_dir = self.store.root / table / self.shard
             target_dir.mkdir(parents=True, exist_ok=True)
             name = f"{now().strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            floor = compacted_upto(target_dir)
+            if floor is not None and name <= floor:  # a clock behind the compaction's: sort after it, stay visible
+                name = f"{floor}+{name}"
             tmp, target = target_dir / f".{name}.tmp", target_dir / f"{name}.parquet"
             pq.write_table(data, tmp, compression="zstd")
             os.replace(tmp, target)
@@ -323,6 +352,42 @@ class ShardWriter:
             path.unlink(missing_ok=True)
         self._written.clear()
         self._buf.clear()
+
+
+COMPACTED = "~compacted"  # the suffix of a compacted part's name (selector/store/compact.py)
+MARKER = "compactions"  # rewritten by every compaction step that changes which parts are hidden
+
+
+def compacted_upto(shard_dir: Path) -> str | None:
+    """The largest part name a compacted file in `shard_dir` replaces (the parts whose names sort
+    at or below it are hidden), or None when the shard was never compacted."""
+    covered = [p.stem[: -len(COMPACTED)] for p in shard_dir.glob(f"*{COMPACTED}.parquet")]
+    return max(covered) if covered else None
+
+
+def hidden_parts(root: Path, prefix: str) -> list[str]:
+    """The part files that compacted files replace and that are still there (a compaction between
+    its rename and its deletions, or killed there), as `prefix/<table>/<shard>/<part>` paths: the
+    file names DuckDB's globs give, for `rlvr_hidden_parts` (views.sql, `facts`)."""
+    if not (root / MARKER).exists():  # never compacted: nothing to look for
+        return []
+    out = []
+    for shard in sorted({p.parent for p in root.glob(f"*/*/*{COMPACTED}.parquet")}):
+        upto = compacted_upto(shard)
+        out += [f"{prefix}/{shard.parent.name}/{shard.name}/{p.name}" for p in sorted(shard.glob("*.parquet")) if p.stem <= upto]
+    return out
+
+
+def _marker(root: Path) -> str | None:
+    try:
+        return (root / MARKER).read_text()  # a fresh random id per change: no clock or inode to trust
+    except OSError:
+        return None
+
+
+def touch_marker(root: Path) -> None:
+    """Tell open readers that the hidden parts changed (they re-list them at their next query)."""
+    _atomic_write_text(root / MARKER, uuid.uuid4().hex)
 
 
 def _atomic_write_text(path: Path, text: str) -> None:

@@ -8,19 +8,30 @@
 --   tables (facts, append-only): runs, run_events, history_import, rankings, sweeps
 --   rollouts, eval_samples, metrics          latest attempt of each (run, step)
 --   rollouts_all, eval_samples_all, metrics_all   every attempt
---   run_status, epoch_accuracy, example_order, step_accuracy, scores
+--   run_status (with `stale`), run_leases, epoch_accuracy, example_order, step_accuracy, scores
 --   eval_problems, eval_scores, eval_average, run_eval_summary, pass_at_k(n, c, k)
---   sweep_results, sweep_summary, sweep_base
+--   sweep_results, sweep_summary, sweep_base, run_results
 --   train_behaviour, eval_behaviour, run_saturation, reflection_words(text)
 -- Anything else is internal.
 
-CREATE OR REPLACE VIEW runs AS SELECT * FROM read_parquet('{root}/runs/*/*.parquet', union_by_name = true);
-CREATE OR REPLACE VIEW run_events AS SELECT * FROM read_parquet('{root}/run_events/*/*.parquet', union_by_name = true);
-CREATE OR REPLACE VIEW history_import AS SELECT * FROM read_parquet('{root}/history_import/*/*.parquet', union_by_name = true);
-CREATE OR REPLACE VIEW metrics_all AS SELECT * FROM read_parquet('{root}/metrics/*/*.parquet', union_by_name = true);
-CREATE OR REPLACE VIEW rankings AS SELECT * FROM read_parquet('{root}/rankings/*/*.parquet', union_by_name = true);
-CREATE OR REPLACE VIEW rollouts_all AS SELECT * FROM read_parquet('{root}/rollouts/*/*.parquet', union_by_name = true);
-CREATE OR REPLACE VIEW eval_samples_all AS SELECT * FROM read_parquet('{root}/eval_samples/*/*.parquet', union_by_name = true);
+-- The rows of a table: every part file of every shard, less the parts a compacted file replaces.
+-- `select compact` (selector/store/compact.py) merges a shard's parts P1..Pn into one file named
+-- `<the largest part name>~compacted.parquet`, renames it into place, then deletes P1..Pn. Until
+-- they are gone, the parts it replaces are listed in the variable `rlvr_hidden_parts` (full
+-- paths), which our readers set on every connection (Store.connect); a filter on the file name
+-- alone prunes whole files, so it costs nothing per row. Unset (the duckdb CLI), no part is hidden:
+-- the CLI sees a killed compaction's replaced parts until the next `select compact` removes them.
+CREATE OR REPLACE MACRO facts(pattern) AS TABLE
+SELECT * EXCLUDE (filename) FROM read_parquet(pattern, union_by_name = true, filename = true)
+WHERE NOT coalesce(list_contains(getvariable('rlvr_hidden_parts'), filename), false);
+
+CREATE OR REPLACE VIEW runs AS FROM facts('{root}/runs/*/*.parquet');
+CREATE OR REPLACE VIEW run_events AS FROM facts('{root}/run_events/*/*.parquet');
+CREATE OR REPLACE VIEW history_import AS FROM facts('{root}/history_import/*/*.parquet');
+CREATE OR REPLACE VIEW metrics_all AS FROM facts('{root}/metrics/*/*.parquet');
+CREATE OR REPLACE VIEW rankings AS FROM facts('{root}/rankings/*/*.parquet');
+CREATE OR REPLACE VIEW rollouts_all AS FROM facts('{root}/rollouts/*/*.parquet');
+CREATE OR REPLACE VIEW eval_samples_all AS FROM facts('{root}/eval_samples/*/*.parquet');
 
 -- A resumed run may record a step again: keep the latest attempt's rows for each (run, step).
 CREATE OR REPLACE MACRO latest_attempt(name) AS TABLE
@@ -31,12 +42,28 @@ CREATE OR REPLACE VIEW rollouts AS FROM latest_attempt('rollouts_all');
 CREATE OR REPLACE VIEW eval_samples AS FROM latest_attempt('eval_samples_all');
 CREATE OR REPLACE VIEW metrics AS FROM latest_attempt('metrics_all');
 
--- Each run with its latest status (events are appended; ties broken by status text).
+-- A running run's lease, <store>/leases/<run_id>.json (written by the run while it runs): the
+-- latest heartbeat (unix seconds) and how often it beats. read_text, not read_json: no lease
+-- file (or no leases folder) is no row, not an error; a file that is not JSON is left out.
+CREATE OR REPLACE VIEW run_leases AS
+SELECT json_extract_string(content, '$.run_id') AS run_id,
+       max(TRY_CAST(json_extract(content, '$.heartbeat_unix') AS DOUBLE)) AS heartbeat_unix,
+       max(TRY_CAST(json_extract(content, '$.interval') AS DOUBLE)) AS "interval"
+FROM read_text('{root}/leases/*.json') WHERE json_valid(content) GROUP BY ALL;
+
+-- Each run with its latest status (events are appended; ties broken by status text). A run whose
+-- latest event is `running` is `stale` when its process is gone (killed without a word) or hung:
+-- its lease has not beaten for 4 intervals (selector/store/lease.py takes such a lease over), or
+-- it has no lease and started more than 120 s ago (4 x lease.DEFAULT_INTERVAL: a run holds its
+-- lease before its `running` event until after its last one; a run from before leases has none).
 CREATE OR REPLACE VIEW run_status AS
-SELECT r.*, e.status, e.event_time AS updated_at, e.detail
+SELECT r.*, CASE WHEN e.status = 'running' AND (l.heartbeat_unix < epoch(now()) - 4 * l."interval"
+                                               OR l.run_id IS NULL AND epoch(e.event_time) < epoch(now()) - 120)
+                 THEN 'stale' ELSE e.status END AS status,
+       e.event_time AS updated_at, e.detail
 FROM runs r LEFT JOIN (
     SELECT * FROM run_events QUALIFY row_number() OVER (PARTITION BY run_id ORDER BY event_time DESC, status DESC) = 1
-) e USING (run_id);
+) e USING (run_id) LEFT JOIN run_leases l USING (run_id);
 
 -- Training accuracy of each example at each epoch, from recorded rollouts and imported histories.
 -- For an imported history an "epoch" is an appearance (the authors' loader drops the last
@@ -56,7 +83,9 @@ SELECT run_id, example_id,
        row_number() OVER (PARTITION BY run_id ORDER BY min(step), arg_min(batch_index, step), example_id) - 1 AS first_seen
 FROM rollouts GROUP BY run_id, example_id;
 
-CREATE OR REPLACE VIEW sweeps AS SELECT * FROM read_parquet('{root}/sweeps/*/*.parquet', union_by_name = true);
+-- Columns added to a table after a store was made are NULL in its older parts (BY NAME adds them).
+CREATE OR REPLACE VIEW sweeps AS FROM facts('{root}/sweeps/*/*.parquet')
+UNION ALL BY NAME SELECT NULL::BOOLEAN AS dry_run WHERE false;
 
 -- Unbiased pass@k from n samples of which c are correct (Chen et al. 2021, "Evaluating Large
 -- Language Models Trained on Code"): 1 - C(n-c, k) / C(n, k), computed as their numerically
@@ -98,6 +127,13 @@ CREATE OR REPLACE VIEW sweep_results AS
 SELECT s.sweep, s.position, s.label, s.grp, s.seed, s.run_id, coalesce(r.status, 'planned') AS status,
        e.benchmarks, e.base, e.final, e.final_step, e.best, e.best_step
 FROM sweeps s LEFT JOIN run_status r USING (run_id) LEFT JOIN run_eval_summary e USING (run_id);
+
+-- Every run with its status and evaluation summary (`select results` before any sweep).
+CREATE OR REPLACE VIEW run_results AS
+SELECT r.run_id, r.kind, r.pool, r.status, r.created_at, TRY_CAST(json_extract_string(r.config, '$.seed') AS BIGINT) AS seed,
+       array_to_string(TRY_CAST(json_extract(r.config, '$.examples') AS VARCHAR[]), ',') AS examples,
+       e.benchmarks, e.base, e.final, e.final_step, e.best, e.best_step
+FROM run_status r LEFT JOIN run_eval_summary e USING (run_id);
 
 -- A sweep in the paper's table form: each planned item (pi1, the set pi1+pi13, random, bottom, full
 -- pool, ...) over its seeds; mean and sample standard deviation over the seeds that have evals.
