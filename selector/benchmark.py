@@ -94,7 +94,8 @@ def load_rows(bench: Benchmark, data_dir=None, limit: int | None = None, seed: i
     rows, seen = [], set()
     for i, r in enumerate(raw):
         try:
-            row = {"id": str(bench.row_id(r, i)), "prompt": math_prompt(bench.problem(r)), "answer": str(bench.gold(r)).strip()}
+            row = {"id": str(bench.row_id(r, i)), "prompt": math_prompt(bench.problem(r)), "answer": str(bench.gold(r)).strip(),
+                   "paper_answer": _paper_gold(bench.name, r)}
         except (KeyError, IndexError, TypeError, AttributeError) as e:
             raise UserError(f"benchmark {bench.name!r}: row {i} does not have the expected fields ({type(e).__name__}: {e}); "
                             f"is {bench.path} in the layout selector/benchmarks/{bench.name.replace('-', '_')}.py declares?") from None
@@ -107,6 +108,14 @@ def load_rows(bench: Benchmark, data_dir=None, limit: int | None = None, seed: i
     if not rows:
         raise UserError(f"benchmark {bench.name!r} has no rows")
     return rows
+
+
+def _paper_gold(name: str, raw: dict) -> str | None:
+    """The reference answer as the authors' evaluation reads it (selector/paper_grader.py), for the
+    benchmarks it has rules for; None for the others (no paper-mode verdict then)."""
+    from selector import paper_grader
+
+    return paper_grader.paper_gold(name, raw) if name in paper_grader.BENCHMARKS else None
 
 
 def _read_local(path, name: str) -> list[dict]:

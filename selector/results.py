@@ -70,3 +70,16 @@ def run_table(rows: list[dict]) -> tuple[list[dict], list[str], str]:
     caption = (f"accuracy = mean over {'; '.join(benches)}; base = before training, final = last evaluated step, best = "
                "best evaluated step" if benches else "no run has evaluations yet")
     return table, cols, caption
+
+
+def run_summary(store, run_id: str) -> dict:
+    """What a finished (or stopped) run reached, for the lines `select train` ends with: its status,
+    steps recorded, training accuracy over its last (up to 10) steps, and each benchmark's
+    accuracy at its last evaluated step (views run_status, train_behaviour, eval_scores)."""
+    run = store.run(run_id) or {}
+    steps = store.rows("SELECT step, accuracy FROM train_behaviour WHERE run_id = ? ORDER BY step DESC LIMIT 10", [run_id])
+    evals = store.rows("SELECT benchmark, step, accuracy, problems, samples FROM eval_scores WHERE run_id = ? AND "
+                       "step = (SELECT max(step) FROM eval_scores WHERE run_id = ?) ORDER BY benchmark", [run_id, run_id])
+    return {"run_id": run_id, "kind": run.get("kind"), "status": run.get("status"),
+            "last_step": steps[0]["step"] if steps else None, "train_steps": len(steps),
+            "train_accuracy": sum(s["accuracy"] for s in steps) / len(steps) if steps else None, "evals": evals}

@@ -117,6 +117,9 @@ PRESETS: dict[str, dict] = {
     },
 }
 
+# --report-to: where the run's logs go besides the store (TRL's report_to integrations).
+TRACKERS = ("none", "wandb", "trackio", "tensorboard")
+
 # Loss terms that can be switched off (the paper's Table 5 ablations).
 TERMS = ("pg", "kl", "entropy")
 
@@ -132,7 +135,7 @@ OWNED = {
     "data_seed": "use --seed",
     "use_vllm": "use --use-vllm / --no-use-vllm",
     "use_cpu": "the device follows what is there (and the launcher)",
-    "report_to": "metrics go to the store (select sql, select report)",
+    "report_to": "use --report-to",
     "logging_steps": "every step is logged into the store",
     "save_strategy": "checkpoints every save_steps steps are what --resume continues from",
     "save_total_limit": "set by the wrapper",
@@ -182,6 +185,9 @@ class TrainOptions:
                                            "its weights 6.2 GB (fp32): eval keeps 100 x 6.2 GB over a 2,000-step run, "
                                            "every:200 keeps 10", metavar="WHICH")
     skip_memory_check: bool = option(False, "train even if the memory plan (`selector plan`) says the run does not fit")
+    report_to: str = option("none", "trackers that get the run's logs besides the store: wandb, trackio, tensorboard "
+                                    "(comma list) or none; TRL's metrics, our training accuracy (rlvr/...) and eval "
+                                    "accuracies", metavar="LIST")
     set: str | None = option(None, "any GRPOConfig field or preset key, KEY=VALUE[,KEY=VALUE...] "
                                    "(e.g. --set top_k=50,steps_per_generation=4); the fields the wrapper sets itself "
                                    "are refused with the option to use instead", metavar="KV")
@@ -235,9 +241,10 @@ def default_preset(pool: str) -> str:
 
 
 def preset(name: str) -> dict:
+    """A preset's values, with the keys every run has (vLLM off, no LoRA) where it is silent."""
     if name not in PRESETS:
         raise UserError(f"unknown preset {name!r}; valid presets: {', '.join(PRESETS)}")
-    return dict(PRESETS[name])
+    return {"use_vllm": False, "lora_r": 0, **PRESETS[name]}
 
 
 def _parse_value(text: str):
@@ -262,7 +269,7 @@ def resolve_settings(cfg: TrainConfig, grpo_fields: set[str] | None = None) -> d
     only checked for its form, and the run itself checks it when it starts."""
     from selector.rewards import get_reward
 
-    values = {"use_vllm": False, "lora_r": 0, **preset(cfg.preset or default_preset(cfg.pool))}
+    values = preset(cfg.preset or default_preset(cfg.pool))
     for f in dataclasses.fields(TrainOptions):
         v = getattr(cfg, f.name)
         if f.name in values and v is not None and f.name != "model":
@@ -283,6 +290,9 @@ def resolve_settings(cfg: TrainConfig, grpo_fields: set[str] | None = None) -> d
         values["learning_rate"] = values.get("lora_learning_rate", float(f"{10 * values['learning_rate']:.6g}"))
     if not isinstance(values["lora_r"], int) or values["lora_r"] < 0:
         raise UserError(f"--lora-r must be an integer >= 0, got {values['lora_r']!r}")
+    trackers = [t.strip() for t in cfg.report_to.split(",") if t.strip()]
+    if not trackers or not set(trackers) <= set(TRACKERS) or ("none" in trackers and len(trackers) > 1):
+        raise UserError(f"--report-to {cfg.report_to!r}: none, or a comma list of {', '.join(TRACKERS[1:])}")
     keep = cfg.keep_checkpoints
     if keep not in ("eval", "last") and not (keep.startswith("every:") and keep[6:].isdigit() and int(keep[6:]) > 0):
         raise UserError(f"--keep-checkpoints {keep!r}: eval, last or every:N (N >= 1)")

@@ -5,6 +5,8 @@
 Runs the real generate-and-grade path on a tiny in-process model (CPU, seconds).
 """
 
+import json
+
 import pytest
 
 pytest.importorskip("transformers", reason="evaluation needs the train extra: pip install -e '.[train]'")
@@ -64,3 +66,51 @@ def test_bad_input_is_one_line_and_records_nothing(tmp_path, capsys, argv, messa
     err = capsys.readouterr().err.strip()
     assert message.replace("{tmp}", str(tmp_path)) in err and len(err.splitlines()) == 1, err
     assert not (tmp_path / "s").exists()
+
+
+def test_math500_samples_carry_both_verdicts_and_results_read_either(tmp_path, tiny_model, shared_data, capsys):
+    """A benchmark the paper's evaluation has rules for is graded both ways, per sample; the
+    views (and `select results --mode`) read the mode asked for."""
+    from selector import paper_grader
+    from selector.benchmark import load_rows
+    from selector.benchmarks import get_benchmark
+
+    cfg = EvalConfig(model=tiny_model, bench="math500", limit=2, max_new_tokens=8, store=str(tmp_path / "s"),
+                     data_dir=str(shared_data))
+    (row,) = evaluate(cfg)
+    store = Store.open(tmp_path / "s")
+    samples = store.rows("SELECT problem_id, completion, correct_paper, extracted_paper FROM eval_samples ORDER BY problem_id")
+    assert len(samples) == 2 and all(s["correct_paper"] is not None for s in samples)
+    golds = {r["id"]: r["paper_answer"] for r in load_rows(get_benchmark("math500"), shared_data, 2)}
+    for s in samples:  # recorded as the paper's grader says, against the paper's gold
+        assert s["correct_paper"] == paper_grader.grade(s["completion"], golds[s["problem_id"]], "math500").correct
+    paper = sum(s["correct_paper"] for s in samples) / 2
+    assert row["accuracy_paper"] == paper
+    (run,) = store.rows("SELECT run_id FROM runs")
+    capsys.readouterr()
+    assert run_cli(["results", "--run", run["run_id"], "--store", str(tmp_path / "s"), "--json", "--mode", "paper"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["accuracy"] == paper
+
+
+@pytest.mark.parametrize("mode, expect", [
+    ("strict", {"math500": 0.75, "toy": 0.5}),  # our grader's verdicts
+    ("paper", {"math500": 0.25}),  # the paper's; the toy benchmark has no paper verdicts, so no score
+], ids=["strict", "paper"])
+def test_the_grading_mode_switches_every_evaluation_view(tmp_path, mode, expect):
+    from selector.store import RunLog
+
+    store = Store.open(tmp_path / "s", create=True)
+    log = RunLog(store, "e")
+    log.start(0, create=dict(kind="eval", pool=None, model="m", config={}, grader_version="g"))
+    rows = [("math500", "p1", True, False), ("math500", "p1", True, True), ("math500", "p2", True, False),
+            ("math500", "p2", False, False), ("toy", "t1", True, None), ("toy", "t1", False, None)]
+    log.writer.append("eval_samples", [
+        {"run_id": "e", "attempt": 0, "step": 0, "benchmark": b, "problem_id": p, "sample_index": i, "completion": "",
+         "extracted": None, "correct": c, "formatted": True, "completion_tokens": 1, "grader_version": "g",
+         "correct_paper": cp, "extracted_paper": None} for i, (b, p, c, cp) in enumerate(rows)])
+    log.finish("done")
+    store.set_grading_mode(mode)
+    got = {r["benchmark"]: r["accuracy"] for r in store.run_eval_scores("e")}
+    assert got == pytest.approx(expect)
+    (avg,) = store.rows("SELECT accuracy FROM eval_average WHERE run_id = 'e'")
+    assert avg["accuracy"] == pytest.approx(sum(expect.values()) / len(expect))

@@ -109,7 +109,8 @@ def test_two_processes_record_a_history_run_as_one_process_does(tmp_path, pool12
     per_epoch = two.rows("SELECT epoch, count(DISTINCT example_id) AS ex, count(*) AS n FROM rollouts GROUP BY epoch ORDER BY epoch")
     assert [(r["ex"], r["n"]) for r in per_epoch] == [(12, 48), (12, 48)]  # an epoch is one pass over the pool
     config = json.loads(two.run(run_id)["config"])
-    assert (config["processes"], config["micro_batch_size"], config["gradient_accumulation_steps"]) == (2, 8, 1)
+    geometry = config["geometry"]
+    assert (geometry["processes"], geometry["micro_batch_size"], geometry["gradient_accumulation_steps"]) == (2, 8, 1)
 
 
 def test_two_processes_evaluate_each_problem_once(tmp_path, pool12, tiny_model):
@@ -142,7 +143,7 @@ def test_rank_and_sweep_with_processes_2(tmp_path, pool12, tiny_model):
     assert got.returncode == 0, got.stderr[-3000:]
     s = Store.open(store)
     (history,) = [r["run_id"] for r in s.rows("SELECT run_id FROM runs WHERE kind = 'history'")]
-    assert json.loads(s.run(history)["config"])["processes"] == 2
+    assert json.loads(s.run(history)["config"])["geometry"]["processes"] == 2
     assert _one(s, "SELECT count(DISTINCT ranking_id) FROM rankings") == 1
     got = _launch(["rank", *common, "--max-steps", 3, "--seed", 1])  # a second history run, under the launcher
     assert got.returncode == 0, got.stderr[-3000:]
@@ -152,7 +153,7 @@ def test_rank_and_sweep_with_processes_2(tmp_path, pool12, tiny_model):
                      "--seeds", 1, "--max-steps", 2, "--eval-steps", 0, "--processes", 2])
     assert got.returncode == 0, got.stderr[-3000:]
     (run,) = s.rows("SELECT run_id, config, status FROM run_status WHERE kind = 'one_shot'")
-    assert run["status"] == "finished" and json.loads(run["config"])["processes"] == 2
+    assert run["status"] == "finished" and json.loads(run["config"])["geometry"]["processes"] == 2
     assert _shape(s, run["run_id"])["duplicates"] == 0
 
 
@@ -279,7 +280,8 @@ def test_the_papers_batch_geometry_on_two_processes(tmp_path, tiny_model):
     store = Store.open(tmp_path / "s")
     (run,) = store.rows("SELECT run_id, config FROM runs")
     config = json.loads(run["config"])
-    assert (config["processes"], config["micro_batch_size"], config["gradient_accumulation_steps"]) == (2, 16, 32)
+    geometry = config["geometry"]
+    assert (geometry["processes"], geometry["micro_batch_size"], geometry["gradient_accumulation_steps"]) == (2, 16, 32)
     shape = _shape(store, run["run_id"])
     assert [(s, len(ex), n) for s, ex, n in shape["steps"]] == [(1, 128, 1024), (2, 128, 1024)]
     assert shape["duplicates"] == shape["split_groups"] == 0

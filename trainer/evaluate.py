@@ -69,7 +69,8 @@ def generate_vllm(llm, prompts: list, sampling: Sampling, seed: int) -> list[lis
 
 
 def grade_outputs(name: str, rows: list[dict], outs: list[list[tuple[str, int]]], grader) -> tuple[float, list[dict]]:
-    """(mean accuracy over all samples = avg@k, one `eval_samples` row per sample)."""
+    """(mean accuracy over all samples = avg@k, strict; one `eval_samples` row per sample, graded
+    in both modes: strict by `grader`, and the paper's way where the benchmark has a paper gold)."""
     texts = [t for block in outs for t, _ in block]
     golds = [r["answer"] for r, block in zip(rows, outs) for _ in block]
     grades = grader.grade_many(texts, golds)
@@ -79,8 +80,19 @@ def grade_outputs(name: str, rows: list[dict], outs: list[list[tuple[str, int]]]
             g = grades[k]
             k += 1
             samples.append({"benchmark": name, "problem_id": r["id"], "sample_index": s, "completion": text,
-                            "extracted": g.extracted, "correct": g.correct, "formatted": g.formatted, "completion_tokens": n})
+                            "extracted": g.extracted, "correct": g.correct, "formatted": g.formatted, "completion_tokens": n,
+                            **_paper_verdict(name, text, r.get("paper_answer"))})
     return sum(x["correct"] for x in samples) / max(1, len(samples)), samples
+
+
+def _paper_verdict(name: str, text: str, gold: str | None) -> dict:
+    """The authors' evaluation's verdict (selector/paper_grader.py; None where it has no gold)."""
+    if gold is None:
+        return {"correct_paper": None, "extracted_paper": None}
+    from selector import paper_grader
+
+    g = paper_grader.grade(text, gold, name)
+    return {"correct_paper": g.correct, "extracted_paper": g.extracted}
 
 
 def evaluate(model, tokenizer, name: str, rows: list[dict], sampling: Sampling, grader, seed: int,
@@ -116,9 +128,10 @@ class EvalCallback(TrainerCallback):
         self.run_id, self.attempt, self.eval_steps = run_id, attempt, eval_steps
         self.seed, self.grader_version = seed, grader_version
         self.progress, self.accelerator = progress, accelerator
+        self.trainer = None  # set once the trainer exists: eval metrics go through its log
         self.last: dict[str, float] = {}
 
-    def _run(self, model, step: int) -> None:
+    def _run(self, model, step: int, control=None) -> None:
         import time
 
         acc = self.accelerator
@@ -138,22 +151,36 @@ class EvalCallback(TrainerCallback):
             self.writer.append("eval_samples", [{**s, "run_id": self.run_id, "attempt": self.attempt, "step": step,
                                                  "grader_version": self.grader_version} for s in samples])
             self.last[name] = sum(s["correct"] for s in samples) / max(1, len(samples))
-            self.writer.append("metrics", [{"run_id": self.run_id, "attempt": self.attempt, "step": step,
-                                            "name": f"eval/{name}/accuracy", "value": self.last[name]}])
-        if index == 0:  # the round's wall time (generation, grading, gathering), to size eval_steps
-            self.writer.append("metrics", [{"run_id": self.run_id, "attempt": self.attempt, "step": step,
-                                            "name": "eval/seconds", "value": time.perf_counter() - started}])
+        if index == 0:
             self.writer.flush()
+            # The accuracies and the round's wall time (to size eval_steps) go through the trainer's
+            # log: the store's `metrics` (RecorderCallback.on_log) and any --report-to tracker.
+            logs = {f"eval/{name}/accuracy": value for name, value in self.last.items()}
+            logs["eval/seconds"] = time.perf_counter() - started
+            if self.trainer is not None:
+                from transformers import Trainer
+
+                # The base method (TRL's adds its own averaged metrics). Logging clears the step's
+                # should_log, which the Trainer checks after this callback: keep it, or the step's
+                # own log (loss, reward, ...) would be lost.
+                keep = control.should_log if control is not None else None
+                Trainer.log(self.trainer, logs)
+                if control is not None:
+                    control.should_log = keep
+            else:
+                self.writer.append("metrics", [{"run_id": self.run_id, "attempt": self.attempt, "step": step, "name": k,
+                                                "value": v} for k, v in logs.items()])
+                self.writer.flush()
             if self.progress is not None:
                 self.progress.eval_done(step, self.last)
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
         if state.global_step == 0:
-            self._run(model, 0)
+            self._run(model, 0, control)
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if state.global_step % self.eval_steps == 0 or state.global_step == state.max_steps:
-            self._run(model, state.global_step)
+            self._run(model, state.global_step, control)
 
 
 def shard_rows(rows: list[dict], index: int, processes: int) -> tuple[list[dict], set]:

@@ -104,8 +104,8 @@ def _decide(p: PreparedRun):
     micro, accumulation = geometry(p.values, processes)
     if not p.cfg.skip_memory_check:
         _check_memory(p, path, processes)
-    record = {**p.config_record(path), "processes": processes, "micro_batch_size": micro,
-              "gradient_accumulation_steps": accumulation}
+    record = {**p.config_record(path), "geometry": {"processes": processes, "micro_batch_size": micro,
+                                                     "gradient_accumulation_steps": accumulation}}
     create = None if existing is not None else dict(kind=p.kind, pool=p.pool.name, model=str(p.values["model"] or path),
                                                      config=record, grader_version=_grader_version())
     lease = Lease.acquire(store.root, run_id, attempt)  # last: nothing below can fail and leave it held
@@ -218,6 +218,10 @@ def _run(p: PreparedRun, path: str, log, attempt: int, create: dict | None, call
     evals = _eval_jobs(p)
     output_dir = p.store.root / "checkpoints" / p.run_id
     args = _grpo_args(p, output_dir)
+    resume_from = last_complete_checkpoint(output_dir) if p.cfg.resume else None
+    if p.cfg.resume and create is None and resume_from is None and log.main:
+        print(f"run {p.run_id} has no complete checkpoint yet: attempt {attempt} starts again from step 0 (the steps "
+              "earlier attempts recorded stay in rollouts_all; every view reads this attempt's)", file=sys.stderr)
     log.start(attempt, create=create)
     grader = Grader(timeout_s=5.0).start()  # workers load sympy while the model loads
     recorder = Recorder(log.writer, p.run_id, attempt, p.steps_per_epoch, p.values["num_generations"], _grader_version())
@@ -225,7 +229,7 @@ def _run(p: PreparedRun, path: str, log, attempt: int, create: dict | None, call
     try:
         trainer = _trainer(p, path, rows, tokenizer, args, grader, recorder)
         _add_callbacks(trainer, p, recorder, progress, evals, tokenizer, grader, log.writer, attempt, callbacks)
-        trainer.train(resume_from_checkpoint=last_complete_checkpoint(output_dir) if p.cfg.resume else None)
+        trainer.train(resume_from_checkpoint=resume_from)
     except BaseException as e:
         recorder.flush(local=True)  # not a collective: the other processes are elsewhere (or gone)
         log.fail(e)
@@ -243,8 +247,18 @@ def _quiet_transformers() -> None:
     import transformers
 
     transformers.utils.logging.disable_progress_bar()  # weight-loading bars would bury ours
+    transformers.utils.logging.get_logger("transformers.trainer").addFilter(_tied_head_filter)
     # transformers 5 renamed gradient checkpointing; TRL 1.16 still calls the old names (noise only).
     warnings.filterwarnings("ignore", message=r"`(is_)?gradient_checkpointing.*` is deprecated", category=FutureWarning)
+
+
+def _tied_head_filter(record) -> bool:
+    """Drop the Trainer's "missing keys in the checkpoint: ['lm_head.weight']" on resume: a model
+    with tied embeddings (the toy model, Qwen2.5-Math-1.5B) saves the shared matrix once, under
+    the embeddings, and re-ties lm_head to it when it loads; the weight is not missing. Any other
+    missing key still shows."""
+    msg = record.getMessage()
+    return not ("missing keys" in msg and "lm_head.weight" in msg and msg.count("'") <= 2)
 
 
 def _grader_version() -> str:
@@ -331,7 +345,8 @@ def _grpo_args(p: PreparedRun, output_dir):
 def owned_args(p: PreparedRun, output_dir, micro: int, accumulation: int) -> dict:
     """The GRPOConfig fields the wrapper sets itself, whatever the preset or --set say."""
     return dict(output_dir=str(output_dir), per_device_train_batch_size=micro, gradient_accumulation_steps=accumulation,
-                max_steps=p.values["max_steps"], seed=p.cfg.seed, data_seed=p.cfg.seed, report_to=[], logging_steps=1,
+                max_steps=p.values["max_steps"], seed=p.cfg.seed, data_seed=p.cfg.seed,
+                report_to=[] if p.cfg.report_to == "none" else p.cfg.report_to.split(","), logging_steps=1,
                 save_strategy="steps", save_total_limit=None, disable_tqdm=True, use_vllm=p.values["use_vllm"],
                 use_cpu=not _has_cuda())
 
@@ -352,6 +367,7 @@ def _trainer(p: PreparedRun, path: str, rows: list[dict], tokenizer, args, grade
         model=path, reward_funcs=[RecordingReward(p.cfg.reward, grader, recorder)], args=args,
         train_dataset=Dataset.from_list(rows), processing_class=tokenizer, peft_config=peft_config)
     recorder.accelerator = trainer.accelerator
+    trainer.recorder = recorder
     if p.values["use_vllm"]:
         # TRL seeds every process (set_seed(seed, device_specific=True)) and then starts vLLM with
         # LLM(seed=process index), which reseeds the process's global RNG, the one vLLM samples
@@ -378,8 +394,10 @@ def _add_callbacks(trainer, p: PreparedRun, recorder, progress, evals: dict, tok
     trainer.add_callback(RecorderCallback(recorder))
     trainer.add_callback(CheckpointKeeper(p.cfg.keep_checkpoints, p.values.get("eval_steps") if evals else 0))
     if evals:
-        trainer.add_callback(EvalCallback(evals, tokenizer, grader, writer, p.run_id, attempt, p.values["eval_steps"],
-                                          p.cfg.seed, GRADER_VERSION, progress, accelerator=trainer.accelerator))
+        evaluation = EvalCallback(evals, tokenizer, grader, writer, p.run_id, attempt, p.values["eval_steps"], p.cfg.seed,
+                                  GRADER_VERSION, progress, accelerator=trainer.accelerator)
+        evaluation.trainer = trainer
+        trainer.add_callback(evaluation)
     trainer.add_callback(progress)
     for cb in callbacks:
         trainer.add_callback(cb)
@@ -443,6 +461,14 @@ def _trainer_class(step_prompts: int | None = None, steps_per_epoch: int = 1):
             return self._kept()
 
     class Trainer(GRPOTrainer):
+        recorder = None  # the run's recorder: its per-step accuracies join every log
+
+        def log(self, logs: dict, start_time: float | None = None) -> None:
+            # A training step's log: not an evaluation's, nor the end-of-training summary (train_runtime, ...).
+            if self.recorder is not None and not any(k.startswith(("eval", "train_")) for k in logs):
+                logs = {**logs, **self.recorder.log_values()}
+            super().log(logs, start_time)
+
         def _get_train_sampler(self, dataset=None):
             sampler = super()._get_train_sampler(dataset)
             if type(sampler) is RepeatSampler:  # any other sampler is left as TRL made it

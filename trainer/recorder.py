@@ -35,6 +35,7 @@ class Recorder:
         self.rows: list[dict] = []
         self.last_batch: dict = {}
         self._step, self._chunk, self._reward_sum, self._reward_n = None, 0, 0.0, 0
+        self._correct: dict[str, list[int]] = {}  # this step's example id -> [correct, rollouts] (this process)
 
     def add(self, global_step: int, example_ids, texts, completion_ids, grades, rewards) -> None:
         step = global_step + 1
@@ -47,6 +48,7 @@ class Recorder:
         # (c * processes + p) * len(texts) + j-th completion.
         if step != self._step:
             self._step, self._chunk, self._reward_sum, self._reward_n = step, 0, 0.0, 0
+            self._correct = {}
         else:
             self._chunk += 1
         processes, process = 1, 0
@@ -63,7 +65,23 @@ class Recorder:
             })
         self._reward_sum += sum(rewards)
         self._reward_n += len(rewards)
+        for ex, g in zip(example_ids, grades):
+            tally = self._correct.setdefault(str(ex), [0, 0])
+            tally[0] += int(g.correct)
+            tally[1] += 1
         self.last_batch = {"step": step, "epoch": epoch, "reward": self._reward_sum / max(1, self._reward_n)}
+
+    def log_values(self) -> dict[str, float]:
+        """The last step's training accuracy for the trainer's log (and so for --report-to trackers):
+        over the batch, and per example when a step has at most 16 (1-shot, few-shot). This
+        process's share of the rollouts; the store's views (step_accuracy) have every process's."""
+        if not self._correct:
+            return {}
+        right, total = (sum(t[i] for t in self._correct.values()) for i in (0, 1))
+        out = {"rlvr/batch_accuracy": right / total}
+        if len(self._correct) <= 16:
+            out.update({f"rlvr/accuracy/{ex}": c / n for ex, (c, n) in sorted(self._correct.items())})
+        return out
 
     def flush(self, local: bool = False) -> None:
         """Write the rows recorded since the last flush. Under several processes the rows are

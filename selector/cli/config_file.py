@@ -119,7 +119,8 @@ def load(cls, path: str, command: str, **overrides):
 # TrainConfig fields that say where a run records or how a command behaves, not what the run is.
 _NOT_RUN = ("store", "data_dir", "run_id", "resume", "print_config")
 # Keys of a training run's stored record beside its resolved settings (PreparedRun.config_record).
-_RECORD_ONLY = ("examples", "seed", "reward", "terms", "lora_r", "model_path", "steps_per_epoch", "pool_source")
+_RECORD_ONLY = ("examples", "seed", "reward", "terms", "lora_r", "model_path", "steps_per_epoch", "pool_source",
+                "geometry")
 
 
 def run_yaml(store, run_id: str, data_dir: str | None = None) -> str:
@@ -169,7 +170,7 @@ def _planned_fields(plan: dict) -> dict:
 def _train_fields(run: dict, record: dict) -> dict:
     """TrainConfig options from a run's stored record: the preset whose keys the record has (the
     closest one), and every setting that differs from it, as a flag or under `set`."""
-    from selector.runs import PRESETS, TrainOptions, default_preset
+    from selector.runs import PRESETS, TrainOptions, default_preset, preset as preset_values
 
     values = {k: v for k, v in record.items() if k not in _RECORD_ONLY}
     settable = {f.name for f in dataclasses.fields(TrainOptions)} - {"set", "preset", "model"}
@@ -180,7 +181,7 @@ def _train_fields(run: dict, record: dict) -> dict:
                 name != default_preset(run["pool"]))
 
     name = min(PRESETS, key=distance)
-    preset = PRESETS[name]
+    preset = preset_values(name)
     fields = {"pool": run["pool"]}
     if name != default_preset(run["pool"]):
         fields["preset"] = name

@@ -29,6 +29,8 @@ class ReportConfig(StoreOptions):
     history_run: str | None = option(None, "the history behind the ranking sections (default: the run of the latest "
                                            "variance ranking)", metavar="RUN_ID")
     top: int = option(16, "how many top-ranked examples (pi1..piN) to mark and list", metavar="N")
+    mode: str = option("strict", "whose verdicts the evaluation sections show: strict (our grader) or paper (the "
+                                 "authors' evaluation, to set beside the paper's tables)")
 
 
 def make_parser(subparsers):
@@ -39,7 +41,7 @@ def main(cfg: ReportConfig) -> list:
     from analysis.data import open_store
     from analysis.report import build
 
-    store = open_store(cfg.store)
+    store = open_store(cfg.store).set_grading_mode(cfg.mode)
 
     def progress(section):
         state = f"no data: {section.missing}" if section.missing else (section.image or "table")

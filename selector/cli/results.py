@@ -28,6 +28,8 @@ class ResultsConfig(StoreOptions, OutputOptions):
     sweep: str | None = option(None, "sweep name (default: the latest sweep in the store)")
     run: str | None = option(None, "one run's evaluations instead of a sweep", metavar="RUN_ID")
     by_run: bool = option(False, "one row per run instead of per planned item")
+    mode: str = option("strict", "whose verdicts: strict (our grader, the training reward) or paper (the authors' "
+                                 "evaluation, selector/paper_grader.py: compare with the paper's tables in this mode)")
 
 
 def make_parser(subparsers):
@@ -48,7 +50,7 @@ def print_sweep(store, name: str, cfg: ResultsConfig | None = None) -> list[dict
         if cfg.json or cfg.csv:
             return rows
     table, cols, caption = sweep_table(store, name, cfg.by_run, per_run)
-    emit(table, cols, title=f"sweep {name}", caption=caption)
+    emit(table, cols, title=f"sweep {name} ({store.grading_mode} grading)", caption=caption)
     return rows
 
 
@@ -61,7 +63,7 @@ def print_run(store, run_id: str, cfg: ResultsConfig) -> list[dict]:
     if not rows:
         raise UserError(f"run {run_id} has no evaluations (was it trained with --eval-steps 0?)")
     emit(rows, ["step", "benchmark", "problems", "samples", "accuracy", "pass_at_n"], json_out=cfg.json, csv_out=cfg.csv,
-         out=cfg.out, title=f"run {run_id}: evaluation (accuracy = avg@samples)")
+         out=cfg.out, title=f"run {run_id}: evaluation (accuracy = avg@samples, {store.grading_mode} grading)")
     return rows
 
 
@@ -94,7 +96,7 @@ def main(cfg: ResultsConfig) -> list[dict]:
     from selector.paths import store_dir
     from selector.store import Store
 
-    store = Store.open(store_dir(cfg.store))
+    store = Store.open(store_dir(cfg.store)).set_grading_mode(cfg.mode)
     if cfg.run:
         return print_run(store, cfg.run, cfg)
     name = cfg.sweep or store.latest_sweep()

@@ -12,7 +12,9 @@ nothing; an interrupted run continues with --resume.
 """
 
 
+import dataclasses
 import os
+import sys
 
 from selector.cli.arguments import add_command
 from selector.runs import TrainConfig
@@ -30,10 +32,50 @@ def main(cfg: TrainConfig) -> str | None:
     require_extra("`selector train`")
     from trainer.grpo import train
 
-    run_id = train_somewhere(cfg, train)
+    try:
+        run_id = train_somewhere(cfg, train)
+    except KeyboardInterrupt:
+        if os.environ.get("RANK", "0") == "0":
+            _interrupted(cfg)
+        raise
     if run_id and os.environ.get("RANK", "0") == "0":
         print(run_id)
+        _summary(cfg, run_id)
     return run_id
+
+
+def _summary(cfg: TrainConfig, run_id: str) -> None:
+    """The run's end in a few lines on stderr (stdout keeps the run id alone, for scripts)."""
+    from selector.paths import store_dir
+    from selector.results import run_summary
+    from selector.store import Store
+
+    store = Store.open(store_dir(cfg.store))
+    s = run_summary(store, run_id)
+    lines = []
+    if s["train_accuracy"] is not None:
+        lines.append(f"run {run_id} {s['status']} at step {s['last_step']}: training accuracy {100 * s['train_accuracy']:.1f}% "
+                     f"(its last {s['train_steps']} steps)")
+    for e in s["evals"]:
+        lines.append(f"  {e['benchmark']} at step {e['step']}: {100 * e['accuracy']:.1f}% (avg@{e['samples']} over "
+                     f"{e['problems']} problems)")
+    lines.append(f"recorded in {store.root} (rollouts, eval_samples, metrics); checkpoints in "
+                 f"{store.root / 'checkpoints' / run_id}")
+    nxt = f"selector rank --run {run_id}" if s["kind"] == "history" else f"selector results --run {run_id}"
+    lines.append(f"next: {nxt}  |  selector report --run {run_id} --store {store.root}")
+    print("\n".join(lines), file=sys.stderr)
+
+
+def _interrupted(cfg: TrainConfig) -> None:
+    """Ctrl-C: say that the run is kept and how to continue it."""
+    import shlex
+
+    from selector.runs import prepare, train_args
+
+    run_id = cfg.run_id or prepare(cfg).run_id
+    args = train_args(dataclasses.replace(cfg, run_id=run_id, resume=True))
+    print(f"interrupted: run {run_id} keeps every step up to its last checkpoint; continue it with:\n"
+          f"  {shlex.join(['selector', 'train', *args])}", file=sys.stderr)
 
 
 def train_somewhere(cfg: TrainConfig, train) -> str | None:

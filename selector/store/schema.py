@@ -21,11 +21,15 @@ TABLES: dict[str, dict[str, str]] = {
         "completion": "string", "extracted": "string", "reward": "float64", "correct": "bool",
         "formatted": "bool", "completion_tokens": "int32", "grader_version": "string",
     },
+    # `correct`/`extracted`: the strict grader (selector/grader.py, the training reward);
+    # `correct_paper`/`extracted_paper`: the paper's evaluation (selector/paper_grader.py), NULL for a
+    # benchmark it has no rules for (the toy benchmark, GSM8K, ARC).
     "eval_samples": {
         "run_id": "string", "attempt": "int32", "step": "int32", "benchmark": "string",
         "problem_id": "string", "sample_index": "int32", "completion": "string",
         "extracted": "string", "correct": "bool", "formatted": "bool",
         "completion_tokens": "int32", "grader_version": "string",
+        "correct_paper": "bool", "extracted_paper": "string",
     },
     # An external per-example history (the authors' JSON): one row per appearance.
     # first_seen = the key's position in the file (the authors write keys in order of first

@@ -36,6 +36,8 @@ from selector.errors import UserError
 from selector.store.schema import SCHEMA_VERSION, TABLES, arrow_schema
 
 _VIEWS_FILE = Path(__file__).with_name("views.sql")
+# strict: selector/grader.py, as the training reward; paper: selector/paper_grader.py, the authors' evaluation.
+GRADING_MODES = ("strict", "paper")
 
 
 def views_sql(root: str) -> str:
@@ -64,6 +66,14 @@ class Store:
         self.root = Path(root)
         self._reader = None  # the DuckDB connection of rows() and history_arrays(), made on first use
         self._hidden = (None, [])  # (compaction marker seen, the parts compacted files replace)
+        self.grading_mode = "strict"  # which verdict the evaluation views read (views.sql `verdict`)
+
+    def set_grading_mode(self, mode: str) -> "Store":
+        """Read evaluations as the strict grader (the default) or the paper's evaluation graded them."""
+        if mode not in GRADING_MODES:
+            raise UserError(f"unknown grading mode {mode!r}; valid modes: {', '.join(GRADING_MODES)}")
+        self.grading_mode = mode
+        return self
 
     # --- opening -------------------------------------------------------------------------
     @classmethod
@@ -181,6 +191,7 @@ class Store:
             con.execute(views_sql(root.replace("'", "''")))
         self._hidden = (_marker(self.root), hidden_parts(self.root, root))
         con.execute("SET VARIABLE rlvr_hidden_parts = ?", [self._hidden[1]])
+        con.execute("SET VARIABLE rlvr_grading_mode = ?", [self.grading_mode])
         return con
 
     @contextmanager
@@ -206,8 +217,9 @@ class Store:
             self._reader = self.connect()
         elif _marker(self.root) != self._hidden[0]:  # a compaction since: one small read per query tells
             self._hidden = (_marker(self.root), hidden_parts(self.root, str(self.root.resolve())))
-        cur = self._reader.cursor()  # a cursor is a connection of its own: it needs the variable too
+        cur = self._reader.cursor()  # a cursor is a connection of its own: it needs the variables too
         cur.execute("SET VARIABLE rlvr_hidden_parts = ?", [self._hidden[1]])
+        cur.execute("SET VARIABLE rlvr_grading_mode = ?", [self.grading_mode])
         return cur
 
     def rows(self, sql: str, params: list | None = None) -> list[dict]:

@@ -31,7 +31,8 @@ CREATE OR REPLACE VIEW history_import AS FROM facts('{root}/history_import/*/*.p
 CREATE OR REPLACE VIEW metrics_all AS FROM facts('{root}/metrics/*/*.parquet');
 CREATE OR REPLACE VIEW rankings AS FROM facts('{root}/rankings/*/*.parquet');
 CREATE OR REPLACE VIEW rollouts_all AS FROM facts('{root}/rollouts/*/*.parquet');
-CREATE OR REPLACE VIEW eval_samples_all AS FROM facts('{root}/eval_samples/*/*.parquet');
+CREATE OR REPLACE VIEW eval_samples_all AS FROM facts('{root}/eval_samples/*/*.parquet')
+UNION ALL BY NAME SELECT NULL::BOOLEAN AS correct_paper, NULL::VARCHAR AS extracted_paper WHERE false;
 
 -- A resumed run may record a step again: keep the latest attempt's rows for each (run, step).
 CREATE OR REPLACE MACRO latest_attempt(name) AS TABLE
@@ -94,10 +95,19 @@ CREATE OR REPLACE MACRO pass_at_k(n, c, k) AS
     CASE WHEN k > n THEN NULL WHEN n - c < k THEN 1.0
          ELSE 1.0 - coalesce(list_product(list_transform(range(CAST(n - c + 1 AS BIGINT), CAST(n + 1 AS BIGINT)), lambda i: 1.0 - k / i)), 1.0) END;
 
--- Each evaluated problem at each step: n samples, c correct.
+-- Which verdict every evaluation number below reads: `strict` (the grader, as the training reward;
+-- the default) or `paper` (the authors' evaluation, to set beside the paper's tables). A session
+-- switches all of them at once: SET VARIABLE rlvr_grading_mode = 'paper' (`select results --mode
+-- paper` does). In paper mode a sample the paper's rules do not grade (the toy benchmark) counts
+-- nowhere: such a benchmark has no paper score.
+CREATE OR REPLACE MACRO verdict(strict, paper) AS
+    CASE coalesce(getvariable('rlvr_grading_mode'), 'strict') WHEN 'paper' THEN paper ELSE strict END;
+
+-- Each evaluated problem at each step: n samples (graded in the chosen mode), c correct.
 CREATE OR REPLACE VIEW eval_problems AS
-SELECT run_id, step, benchmark, problem_id, count(*) AS n, count_if(correct) AS c, min(grader_version) AS grader_version
-FROM eval_samples GROUP BY run_id, step, benchmark, problem_id;
+SELECT run_id, step, benchmark, problem_id, count(verdict(correct, correct_paper)) AS n,
+       count_if(verdict(correct, correct_paper)) AS c, min(grader_version) AS grader_version
+FROM eval_samples GROUP BY run_id, step, benchmark, problem_id HAVING count(verdict(correct, correct_paper)) > 0;
 
 -- Each benchmark's score at each step: accuracy = the mean over problems of c/n (avg@n, which is
 -- pass@1; the paper's "avg@8"), and pass@n with n the samples per problem. Other k:
