@@ -418,7 +418,9 @@ def test_paper_settings_are_the_presets():
     from selector.runs import PRESETS
 
     preset = PRESETS["paper-qwen2.5-math-1.5b"]
-    assert {k: preset[k] for k in PAPER} == PAPER
+    # the paper's settings, at the micro-batch the planner found for its 8 GPUs with vLLM (4, not 16)
+    assert {k: preset[k] for k in PAPER} == {**PAPER, "micro_batch_size": EIGHT_GPU_VLLM["micro_batch_size"]}
+    assert {k: preset[k] for k in EIGHT_GPU_VLLM} == EIGHT_GPU_VLLM
 
 
 def test_paper_model_on_one_80gb_gpu_does_not_fit_and_every_advice_does():
