@@ -45,32 +45,18 @@ work. If math-verify's internals change shape, `install` raises, naming what it 
 
 import math
 import re
-import threading
-from contextlib import contextmanager
 from decimal import Context, Decimal, localcontext
 from fractions import Fraction
+
+from selector.verify_speedup import Scope
 
 RTOL = Fraction(1, 10**6)  # where a decimal takes part; see rule 1
 EXACT_DIGITS = 60  # irrational values are compared at this many significant digits
 _EXACT_RTOL = Fraction(1, 10**50)  # ... with this much left for evalf's last digits
 
-_state = threading.local()  # .on: inside enabled() in this thread
 _installed = False
-
-
-@contextmanager
-def enabled():
-    install()
-    before = getattr(_state, "on", False)
-    _state.on = True
-    try:
-        yield
-    finally:
-        _state.on = before
-
-
-def _on() -> bool:
-    return getattr(_state, "on", False)
+_scope = Scope(lambda: install())  # the rules act only inside enabled(), in that thread
+enabled, _on = _scope.enabled, _scope.on
 
 
 # --------------------------------------------------------------------------- rule 1: numbers

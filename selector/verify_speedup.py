@@ -30,23 +30,31 @@ naming what it missed.
 import threading
 from contextlib import contextmanager
 
-_state = threading.local()  # .on: inside enabled() in this thread
+class Scope:
+    """Where patches installed once per process into math-verify act: only inside
+    `with scope.enabled():`, in this thread; outside it (the plain path, other threads) math-verify
+    runs as it ships. equivalence.py's rules use a scope of their own."""
+
+    def __init__(self, install):
+        self._install, self._state = install, threading.local()
+
+    @contextmanager
+    def enabled(self):
+        self._install()
+        before = getattr(self._state, "on", False)
+        self._state.on = True
+        try:
+            yield
+        finally:
+            self._state.on = before
+
+    def on(self) -> bool:
+        return getattr(self._state, "on", False)
+
+
 _installed = False
-
-
-@contextmanager
-def enabled():
-    install()
-    before = getattr(_state, "on", False)
-    _state.on = True
-    try:
-        yield
-    finally:
-        _state.on = before
-
-
-def _on() -> bool:
-    return getattr(_state, "on", False)
+_scope = Scope(lambda: install())
+enabled, _on = _scope.enabled, _scope.on
 
 
 def install() -> None:
