@@ -62,6 +62,9 @@ class Example:
     id: str
     prompt: tuple  # chat messages: ({"role": ..., "content": ...}, ...)
     answer: str
+    # A known pathology, from the pool's optional `planted` column (the toy pool plants `wrong-gold`
+    # and `unreachable` examples, as DSR-sub's π1207 and π1208); "" for an ordinary example.
+    planted: str = ""
 
     @property
     def problem(self) -> str:
@@ -82,6 +85,11 @@ class Pool:
 
     def __len__(self) -> int:
         return len(self.examples)
+
+    @property
+    def planted(self) -> dict[str, str]:
+        """Example id -> its planted pathology, for the examples that have one."""
+        return {ex.id: ex.planted for ex in self.examples if ex.planted}
 
     def get(self, example_id: str) -> Example:
         try:
@@ -253,7 +261,9 @@ def _build_pool(name: str, source: str, rows: list[dict], columns: dict | None) 
         if ex_id in seen:
             raise UserError(f"pool {name!r}: duplicate example id {ex_id!r} (rows {seen[ex_id]} and {i}); ids must be unique")
         seen[ex_id] = i
-        examples.append(Example(ex_id, _as_prompt(_get(row, columns["prompt"]), where), _as_answer(_get(row, columns["answer"]), where)))
+        planted = row.get("planted") if isinstance(row.get("planted"), str) else ""
+        examples.append(Example(ex_id, _as_prompt(_get(row, columns["prompt"]), where), _as_answer(_get(row, columns["answer"]), where),
+                                planted))
     from selector.grader import check_gold
 
     bad = {ex.id: reason for ex in examples if (reason := check_gold(ex.answer, parse=False))}
