@@ -22,8 +22,8 @@ HELP = "statistics of per-example accuracy histories (appearances, pool-mean ris
 
 @dataclass
 class HistoryStatsConfig(StoreOptions, OutputOptions):
-    run: str | None = option(None, "history run(s) in the store, comma list; default: the run of the latest variance "
-                                   "ranking (when no --history is given)", metavar="RUN_IDS")
+    run: str | None = option(None, "history run(s) in the store, comma list; default: the run of the store's latest "
+                                   "variance ranking, if there is one", metavar="RUN_IDS")
     history: str | None = option(None, "history file(s) in the authors' JSON format, comma list", metavar="FILES")
     top: int = option(16, "how many top examples by variance to describe", metavar="N")
 
@@ -44,14 +44,13 @@ def histories(cfg: HistoryStatsConfig) -> dict:
     runs = [r.strip() for r in (cfg.run or "").split(",") if r.strip()]
     files = [f.strip() for f in (cfg.history or "").split(",") if f.strip()]
     out = {}
-    store = None
-    if runs or not files:
-        store = Store.open(store_dir(cfg.store))
-    if not runs and not files:
+    root = store_dir(cfg.store)
+    store = Store.open(root) if runs or not files or (root / "STORE.json").exists() else None
+    if not runs and store is not None:  # the history behind the latest ranking, beside any file
         got = store.rows("SELECT run_id FROM rankings WHERE score = 'variance' ORDER BY created_at DESC, ranking_id DESC LIMIT 1")
-        if not got:
+        if not got and not files:
             raise UserError(f"store {store.root} has no ranking yet; pass --run RUN_ID or --history FILE")
-        runs = [got[0]["run_id"]]
+        runs = [got[0]["run_id"]] if got else []
     for run_id in runs:
         if store.run(run_id) is None:
             raise UserError(f"no run {run_id!r} in store {store.root}")
