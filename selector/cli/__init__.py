@@ -25,6 +25,8 @@ VERBS = {
     "results": ("selector.cli.results", "ResultsConfig"),
     "report": ("selector.cli.report", "ReportConfig"),
     "toy": ("selector.cli.toy", "ToyConfig"),
+    "history-stats": ("selector.cli.history_stats", "HistoryStatsConfig"),
+    "validate": ("selector.cli.validate", "ValidateConfig"),
 }
 
 EPILOG = """\
