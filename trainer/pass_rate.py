@@ -11,10 +11,11 @@ import sys
 from selector.pass_rate import KIND, PassRateSpec, rollout_rows
 
 
-def measure(spec: PassRateSpec, pool, store, threads: int | None = None, batch_size: int | None = None) -> str:
+def measure(spec: PassRateSpec, pool, store, threads=None, batch_size: int | None = None) -> str:
     """Run (or find) the base pass-rate run of `spec` over `pool`; returns its run id. A finished
     run is reused; an unfinished one (killed mid-pass) is measured again as a new attempt.
-    `batch_size`: prompts per generate call (default: about 1,024 sequences per call)."""
+    `batch_size`: prompts per generate call (default: about 1,024 sequences per call); `threads`: torch's
+    intra-op threads as trainer/threads.py reads them (the preset's torch_threads)."""
     from dataclasses import asdict
 
     import torch
@@ -43,8 +44,9 @@ def measure(spec: PassRateSpec, pool, store, threads: int | None = None, batch_s
     try:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        if threads:
-            torch.set_num_threads(threads)
+        from trainer.threads import apply
+
+        apply(threads)
         tokenizer = AutoTokenizer.from_pretrained(path)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token

@@ -56,10 +56,8 @@ EXTRA_TEXT = (
 MODEL = {"hidden_size": 96, "intermediate_size": 256, "num_hidden_layers": 3, "num_attention_heads": 4,
          "num_key_value_heads": 2, "max_position_embeddings": 256}
 TRAIN = {"steps": 2000, "batch_size": 32, "lr": 3e-3, "warmup": 100, "weight_decay": 0.01}
-# One intra-op thread: the model is too small to gain from a second one, and a second thread that
-# has to wait for a busy core costs far more than it gives. perf/toy_speed.py measured it on the
-# shared 2-core machine: 0.15-0.21 s per pre-training step with 1 thread, 1.4-1.9 s with 2.
-THREADS = 1
+# Every core when the machine is otherwise idle, else one thread (trainer/threads.py says why).
+THREADS = "auto"
 COMPLETE_MARK = "toy_build.json"  # written last: its presence means the build is complete
 
 
@@ -188,7 +186,9 @@ def build(seed: int = 0, *, force: bool = False, progress: bool = True, out_dir:
     bs = TRAIN["batch_size"]
     t0 = time.time()
     threads = torch.get_num_threads()
-    torch.set_num_threads(THREADS)
+    from trainer.threads import apply
+
+    apply(THREADS)
     try:
         tok = make_tokenizer()
         model = make_model(tok, seed)
