@@ -46,6 +46,14 @@ def default_history_run(store, pool: str | None = None) -> str | None:
     return got[0]["run_id"] if got else None
 
 
+def latest_sweep(store) -> str | None:
+    """The latest sweep that is not a `select validate` plan (those have a `spread` option and get
+    their own section)."""
+    got = store.rows("SELECT sweep FROM sweeps WHERE json_extract(options, '$.spread') IS NULL "
+                     "ORDER BY created_at DESC, sweep DESC LIMIT 1")
+    return got[0]["sweep"] if got else None
+
+
 def default_training_run(store, sweep: str | None = None) -> str | None:
     """The run for the training-curve sections: the sweep's first planned 1-shot run with
     evaluations (pi1 of the lowest seed); without a sweep, the latest 1-/few-shot run with

@@ -43,11 +43,11 @@ class Choice:
 def choose(store, run: str | None = None, sweep: str | None = None, history_run: str | None = None) -> Choice:
     """Resolve the report's runs: `run` is shown in the training sections (and, if it holds a
     per-example history, in the ranking sections too); the rest default to the latest ranking,
-    the latest sweep and that sweep's first 1-shot run."""
+    the latest sweep that is not a validation and that sweep's first 1-shot run."""
     if sweep is not None and not store.sweep_plan(sweep):
         known = ", ".join(r["sweep"] for r in store.rows("SELECT DISTINCT sweep FROM sweeps ORDER BY sweep")) or "none"
         raise UserError(f"no sweep {sweep!r} in store {store.root} (sweeps: {known})")
-    sweep = sweep or store.latest_sweep()
+    sweep = sweep or data.latest_sweep(store)
     training_run, pool = None, None
     if run is not None:
         info = data.run_info(store, run)
