@@ -47,6 +47,14 @@ def default_history_run(store, pool: str | None = None) -> str | None:
     return got[0]["run_id"] if got else None
 
 
+def latest_sweep(store) -> str | None:
+    """The latest sweep that is not a `select validate` plan (those have a `spread` option and get
+    their own section)."""
+    got = store.rows("SELECT sweep FROM sweeps WHERE json_extract(options, '$.spread') IS NULL "
+                     "ORDER BY created_at DESC, sweep DESC LIMIT 1")
+    return got[0]["sweep"] if got else None
+
+
 def default_training_run(store, sweep: str | None = None) -> str | None:
     """The run for the training-curve sections: the sweep's first planned 1-shot run with
     evaluations (pi1 of the lowest seed); without a sweep, the latest 1-/few-shot run with
@@ -202,3 +210,60 @@ def sweep_data(store, sweep: str) -> dict | None:
         return None
     base = store.sweep_base(sweep) or {}
     return {"sweep": sweep, "rows": rows, "base": base.get("base"), "benchmarks": base.get("benchmarks")}
+
+
+# The authors' history over DSR-sub, beside which the report shows a history run's statistics
+# (under the data directory: ../shared/data, $RLVR_DATA_DIR; absent: the column is left out).
+AUTHORS_HISTORY = "histories/dsr_sub_acc_step_500.json"
+
+
+def history_stats(store, run_id: str, top: int = 16) -> dict | None:
+    """The run's history statistics (selector/history_stats.py) and, when the authors' file is
+    found, theirs: {"labels": [...], "rows": [{statistic, <label>: value, ...}]}. None if the run
+    has no history."""
+    from selector.history_stats import describe
+    from selector.paths import find_data_file
+
+    h = _score_history(store, run_id)
+    if h is None:
+        return None
+    stats = {run_id: describe(h, top)}
+    path, _ = find_data_file(AUTHORS_HISTORY)
+    if path is not None:
+        from selector.history import read_history
+        from selector.score import History
+
+        parsed, _ = read_history(path)
+        stats["authors (DSR-sub, step 500)"] = describe(History.from_lists(list(parsed), list(parsed.values())), top)
+    labels = list(stats)
+    rows = [{"statistic": r["statistic"]} for r in stats[run_id].rows()]
+    for label in labels:
+        for row, theirs in zip(rows, stats[label].rows()):
+            row[label] = theirs["value"]
+    return {"labels": labels, "rows": rows}
+
+
+def validation(store, name: str | None = None) -> dict | None:
+    """The latest `select validate` result (or validation `name`): per-example gains (view
+    validation_gain, averaged over seeds), each example's variance rank in the ranking the sample
+    came from, and the latest correlations (view validation_latest). None if there is none."""
+    from selector.validate import example_gains
+
+    if name is None:
+        got = store.rows("SELECT validation FROM validations ORDER BY created_at DESC LIMIT 1")
+        if not got:
+            return None
+        name = got[0]["validation"]
+    corr = store.rows("SELECT * FROM validation_latest WHERE validation = ? ORDER BY score, gain DESC", [name])
+    if not corr:
+        return None
+    examples = example_gains(store, name)
+    plan = store.sweep_plan(name)
+    import json
+
+    ranking_id = json.loads(plan[0]["options"]).get("ranking_id") if plan else None
+    ranks = {r["example_id"]: r["rank"] for r in store.ranking(ranking_id)} if ranking_id else {}
+    for e in examples:
+        e["rank"] = ranks.get(e["example_id"])
+    return {"validation": name, "examples": examples, "correlations": corr, "ranked": len(ranks),
+            "score": json.loads(plan[0]["options"]).get("score", "variance") if plan else "variance"}

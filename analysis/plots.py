@@ -245,3 +245,47 @@ def save(fig, path) -> None:
     """Write a figure as PNG and free it (a report draws many)."""
     fig.savefig(path, dpi=DPI)
     fig.clear()
+
+
+STRATUM_COLORS = {"top": "#1f77b4", "middle": "#7f7f7f", "bottom": "#d62728", "planted": "#ff7f0e"}
+
+
+def validation_scatter(v: dict):
+    """Each sampled example's 1-shot gain (mean and sd over seeds) against its rank in the ranking
+    the sample was drawn from; the correlations of every score with the gain beside it."""
+    import numpy as np
+
+    fig, (ax, bars) = _figure(12, max(4.6, 0.3 * len(v["correlations"]) + 1.5), cols=2, width_ratios=[3, 2])
+    ex = [e for e in v["examples"] if e["gain"] is not None and e["rank"] is not None]
+    for stratum, color in STRATUM_COLORS.items():
+        pts = [e for e in ex if e["stratum"] == stratum]
+        if pts:
+            ax.errorbar([e["rank"] for e in pts], [e["gain"] for e in pts],
+                        yerr=[e["gain_sd"] or 0.0 for e in pts], fmt="o", color=color, capsize=3, label=stratum)
+    for e in ex:
+        ax.annotate(_pi(e["label"]), (e["rank"], e["gain"]), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xlabel(f"rank by {v['score']} (1 = π1; {v['ranked']} ranked)")
+    ax.set_ylabel("1-shot gain in test accuracy")
+    _pct_axis(ax.yaxis)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title("1-shot gain per sampled example (mean ± sd over seeds)", fontsize=10)
+    corr = v["correlations"]
+    y = np.arange(len(corr))
+    rho = np.array([np.nan if c["spearman"] is None else c["spearman"] for c in corr])
+    lo = np.array([np.nan if c["ci_low"] is None else c["ci_low"] for c in corr])
+    hi = np.array([np.nan if c["ci_high"] is None else c["ci_high"] for c in corr])
+    ok = ~np.isnan(rho)
+    bars.errorbar(rho[ok], y[ok], xerr=[np.where(np.isnan(lo), 0, rho - lo)[ok], np.where(np.isnan(hi), 0, hi - rho)[ok]],
+                  fmt="s", color="black", capsize=3)
+    for k in np.flatnonzero(~ok):
+        bars.text(0, y[k], "no data", ha="center", va="center", fontsize=8, color="#777777")
+    bars.set_yticks(y, [f"{c['score']} ({c['gain']})" for c in corr], fontsize=9)
+    bars.axvline(0, color="black", linewidth=0.8)
+    bars.set_xlim(-1.05, 1.05)
+    bars.set_xlabel("Spearman's ρ with the gain (90% bootstrap CI)")
+    bars.grid(alpha=0.3)
+    bars.set_title("Does the score predict the gain?", fontsize=10)
+    fig.suptitle(f"Validation {v['validation']}", fontsize=12)
+    return fig

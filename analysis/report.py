@@ -43,11 +43,11 @@ class Choice:
 def choose(store, run: str | None = None, sweep: str | None = None, history_run: str | None = None) -> Choice:
     """Resolve the report's runs: `run` is shown in the training sections (and, if it holds a
     per-example history, in the ranking sections too); the rest default to the latest ranking,
-    the latest sweep and that sweep's first 1-shot run."""
+    the latest sweep that is not a validation and that sweep's first 1-shot run."""
     if sweep is not None and not store.sweep_plan(sweep):
         known = ", ".join(r["sweep"] for r in store.rows("SELECT DISTINCT sweep FROM sweeps ORDER BY sweep")) or "none"
         raise UserError(f"no sweep {sweep!r} in store {store.root} (sweeps: {known})")
-    sweep = sweep or store.latest_sweep()
+    sweep = sweep or data.latest_sweep(store)
     training_run, pool = None, None
     if run is not None:
         info = data.run_info(store, run)
@@ -170,6 +170,40 @@ def sweep_section(store, sweep: str | None, out: Path, pool: str | None = None) 
     return sec
 
 
+def history_stats_section(store, run_id: str | None, top: int, pool: str | None = None) -> Section:
+    sec = Section("history_stats", "7. History statistics",
+                  "The shape of the history run (appearances per example, pool-mean accuracy early and late, spread of "
+                  "per-example std, learning curves among the top by variance), beside the authors' own history over "
+                  "DSR-sub when the data directory has it (selector/history_stats.py).")
+    s = data.history_stats(store, run_id, top) if run_id else None
+    if s is None:
+        sec.missing = f"no history in this store yet: run `selector rank --pool {pool or 'POOL'}`"
+        return sec
+    sec.table = (s["rows"], ["statistic"] + s["labels"])
+    return sec
+
+
+def validation_section(store, out: Path, pool: str | None = None) -> Section:
+    sec = Section("validation", "8. Validation: does a score predict the 1-shot gain?",
+                  "1-shot runs on a stratified sample of the ranking (top, evenly spaced ranks, bottom, planted "
+                  "pathologies) over seeds; each example's gain in test accuracy against its rank, and Spearman's rho "
+                  "between every score and the gain with a 90% bootstrap interval (`selector validate`).")
+    v = data.validation(store)
+    if v is None:
+        sec.missing = f"no validation in this store yet: run `selector validate --pool {pool or 'POOL'}`"
+        return sec
+    sec.image = "08_validation.png"
+    plots.save(plots.validation_scatter(v), out / sec.image)
+    sec.table = ([{"score": c["score"], "gain": c["gain"], "examples": c["examples"],
+                   "Spearman rho": "" if c["spearman"] is None else f"{c['spearman']:+.3f}",
+                   "90% CI": "" if c["ci_low"] is None else f"{c['ci_low']:+.2f} to {c['ci_high']:+.2f}",
+                   "from run": c["run_id"] or ""} for c in v["correlations"]],
+                 ["score", "gain", "examples", "Spearman rho", "90% CI", "from run"])
+    sec.caption = (f"validation {v['validation']}; gain = test accuracy at the final (best) evaluated step minus the "
+                   "base model's")
+    return sec
+
+
 def runs_section(store) -> Section:
     sec = Section("runs", "Runs in this store", "Every run recorded in the store, oldest first.")
     rows = store.runs()
@@ -193,7 +227,9 @@ def build(store, out: str | Path, run: str | None = None, sweep: str | None = No
         raise UserError(f"cannot create report directory {out}: {e.strerror or e}; pass --out DIR") from None
     ranked = ranking_sections(store, choice.history_run, top, out)
     post, beh = training_sections(store, choice.training_run, out, choice.pool)
-    sections = ranked + [post, sweep_section(store, choice.sweep, out, choice.pool), beh, runs_section(store)]
+    sections = ranked + [post, sweep_section(store, choice.sweep, out, choice.pool), beh,
+                         history_stats_section(store, choice.history_run, top, choice.pool),
+                         validation_section(store, out, choice.pool), runs_section(store)]
     if progress:
         for s in sections:
             progress(s)

@@ -65,6 +65,9 @@ class Example:
     id: str
     prompt: tuple  # chat messages: ({"role": ..., "content": ...}, ...)
     answer: str
+    # A known pathology, from the pool's optional `planted` column (the toy pool plants `wrong-gold`
+    # and `unreachable` examples, as DSR-sub's π1207 and π1208); "" for an ordinary example.
+    planted: str = ""
 
     @property
     def problem(self) -> str:
@@ -85,6 +88,11 @@ class Pool:
 
     def __len__(self) -> int:
         return len(self.examples)
+
+    @property
+    def planted(self) -> dict[str, str]:
+        """Example id -> its planted pathology, for the examples that have one."""
+        return {ex.id: ex.planted for ex in self.examples if ex.planted}
 
     def get(self, example_id: str) -> Example:
         try:
@@ -275,7 +283,9 @@ def _build_pool(name: str, source: str, rows: list[dict], columns: dict | None) 
         where = f"pool {name!r} row {i}"
         ex_id = _as_id(_get(row, columns["id"]), where)
         where = f"pool {name!r} example {ex_id}"
-        ex = Example(ex_id, _as_prompt(_get(row, columns["prompt"]), where), _as_answer(_get(row, columns["answer"]), where))
+        planted = row.get("planted") if isinstance(row.get("planted"), str) else ""
+        ex = Example(ex_id, _as_prompt(_get(row, columns["prompt"]), where), _as_answer(_get(row, columns["answer"]), where),
+                     planted)
         if ex_id in seen:
             first, row_no = seen[ex_id]
             if examples[first] == ex:  # a copy, as a pi file holds (pi1_r128.parquet: 128 of them): one example

@@ -90,6 +90,8 @@ def ranking_rows(pool, rankings: dict, primary: str) -> list[dict]:
         row = {"rank": r.rank, "pi": f"pi{r.rank}", "example_id": r.example_id, "score": r.value,
                "ci_low": r.ci_low, "ci_high": r.ci_high, "answer": ex.answer if ex else None,
                "problem": " ".join(ex.problem.split()) if ex else None}
+        if pool.planted:
+            row["planted"] = ex.planted if ex else None
         if len(rankings) > 1:
             for name in rankings:
                 row[f"rank_{name}"] = by_score[name][r.example_id].rank

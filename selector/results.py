@@ -18,15 +18,32 @@ def _pm(mean, sd) -> str:
     return "" if mean is None else _pct(mean) + ("" if sd is None else f" ± {100 * sd:.1f}")
 
 
+def _after(r: dict) -> str:
+    if not r.get("saturated"):
+        return "never saturated" if r.get("final") is not None else ""
+    sd = r["after_saturation_sd"]
+    runs = int(r["finished"].split("/")[1])
+    return (f"{100 * r['after_saturation']:+.1f}" + ("" if sd is None else f" ± {100 * sd:.1f}")
+            + f" ({r['saturated']}/{runs}, step {r['saturation_step']:.0f})")
+
+
 def sweep_rows(store, name: str, by_run: bool = False, per_run: list[dict] | None = None) -> list[dict]:
     """`per_run`: the sweep's `sweep_results` rows when the caller already has them."""
     if by_run:
         return [{"run": r["label"], "group": r["grp"], "seed": r["seed"], "status": r["status"], "base": r["base"],
                  "final": r["final"], "final_step": r["final_step"], "best": r["best"], "best_step": r["best_step"],
                  "run_id": r["run_id"]} for r in (per_run if per_run is not None else store.sweep_results(name))]
-    return [{"run": r["label"], "group": r["grp"], "finished": f"{r['finished']}/{r['runs']}", "base": r["base"],
-             "final": r["final"], "final_sd": r["final_sd"], "best": r["best"], "best_sd": r["best_sd"],
-             "benchmarks": r["benchmarks"]} for r in store.sweep_summary(name)]
+    detail = {(r["label"], r["grp"]): r for r in store.rows("SELECT * FROM sweep_detail WHERE sweep = ?", [name])}
+    rows = []
+    for r in store.sweep_summary(name):
+        d = detail.get((r["label"], r["grp"]), {})
+        rows.append({"run": r["label"], "group": r["grp"], "finished": f"{r['finished']}/{r['runs']}", "base": r["base"],
+                     "final": r["final"], "final_sd": r["final_sd"], "best": r["best"], "best_sd": r["best_sd"],
+                     "final_formatted": d.get("final_formatted"), "final_formatted_sd": d.get("final_formatted_sd"),
+                     "saturated": d.get("saturated"), "saturation_step": d.get("saturation_step"),
+                     "after_saturation": d.get("after_saturation"), "after_saturation_sd": d.get("after_saturation_sd"),
+                     "benchmarks": r["benchmarks"]})
+    return rows
 
 
 def sweep_table(store, name: str, by_run: bool = False, per_run: list[dict] | None = None) -> tuple[list[dict], list[str], str]:
@@ -40,15 +57,22 @@ def sweep_table(store, name: str, by_run: bool = False, per_run: list[dict] | No
         table = [{**r, "base": _pct(r["base"]), "final": _pct(r["final"]), "best": _pct(r["best"])} for r in rows]
         cols = ["run", "group", "seed", "status", "base", "final", "final_step", "best", "best_step", "run_id"]
     else:
+        fb = store.rows("SELECT base_formatted FROM sweep_base_formatted WHERE sweep = ?", [name])
+        base_fmt = fb[0]["base_formatted"] if fb else None
         table = [{"run": "base model", "group": "", "finished": "", "final (%)": _pct(base), "best (%)": "",
-                  "vs base": ""}] if base is not None else []
+                  "vs base": "", "formatted (%)": _pct(base_fmt)}] if base is not None else []
         table += [{"run": r["run"], "group": r["group"], "finished": r["finished"], "final (%)": _pm(r["final"], r["final_sd"]),
                    "best (%)": _pm(r["best"], r["best_sd"]),
-                   "vs base": "" if r["final"] is None or base is None else f"{100 * (r['final'] - base):+.1f}"} for r in rows]
-        cols = ["run", "group", "finished", "final (%)", "best (%)", "vs base"]
+                   "vs base": "" if r["final"] is None or base is None else f"{100 * (r['final'] - base):+.1f}",
+                   "formatted (%)": _pm(r["final_formatted"], r["final_formatted_sd"]),
+                   "after saturation (pts)": _after(r)} for r in rows]
+        cols = ["run", "group", "finished", "final (%)", "best (%)", "vs base", "formatted (%)", "after saturation (pts)"]
     benches = summary["benchmarks"] if summary else None
     caption = (f"accuracy = mean over {benches}; final = last evaluated step, best = best evaluated step; "
-               "mean ± sd over seeds" if benches else "no evaluations recorded yet")
+               "mean ± sd over seeds; formatted = final accuracy among answers in the right format (boxed); "
+               "after saturation = test accuracy at the last evaluation minus at the first one after training "
+               "accuracy saturated (5-step mean >= 90%), mean over the runs that saturated (k/n)"
+               if benches else "no evaluations recorded yet")
     return table, cols, caption
 
 

@@ -101,6 +101,21 @@ def _mean_acc_weighted(w, t):
         return np.where(s0 > 0, (w @ t.acc.T) / s0, np.nan)
 
 
+def _mixed(acc, pool_mean):
+    # DAPO's dynamic sampling (Yu et al., 2025, arXiv 2503.14476, Sec. 3.2) drops a prompt whose
+    # group of rollouts is all right or all wrong: its advantages are all zero, no gradient. As a
+    # score: the share of an example's appearances that were mixed, neither all right nor all wrong;
+    # 0 = DAPO would have filtered it out at every appearance.
+    return ((acc > 0) & (acc < 1)).mean(axis=1)
+
+
+def _base_pass_rate(acc, pool_mean):
+    # The base model's pass rate p over k samples (one entry per example: a base pass-rate run,
+    # trainer/pass_rate.py) scored as p(1-p), the variance of one rollout's reward: highest for
+    # examples the base model solves about half the time, 0 for never and always. No history run.
+    return (acc * (1.0 - acc)).mean(axis=1)
+
+
 @dataclass(frozen=True)
 class Score:
     fn: Callable  # (acc [n, L], pool_mean [n, L]) -> [n]; rows are examples with L entries each
@@ -108,6 +123,9 @@ class Score:
     # (epoch weights [B, E], _EpochSums) -> [B, n]: the score of every bootstrap replicate at once;
     # None: the bootstrap recomputes `fn` replicate by replicate.
     weighted: Callable | None = None
+    # What the score reads: "history" (a GRPO history run or an imported history) or "base" (a base
+    # pass-rate run: one generation pass of the base model, k samples per example).
+    source: str = "history"
 
 
 SCORES: dict[str, Score] = {
@@ -117,6 +135,9 @@ SCORES: dict[str, Score] = {
                  _lim_weighted),
     "learnability": Score(_learnability, "mean of a(1-a) over epochs: solved about half the time", _learnability_weighted),
     "mean_acc": Score(_mean_acc, "mean training accuracy (easiest first)", _mean_acc_weighted),
+    "mixed": Score(_mixed, "DAPO's zero-variance filter as a score: share of appearances neither all right nor all wrong"),
+    "base-pass-rate": Score(_base_pass_rate, "p(1-p), p the base model's pass rate over k samples (no history run)",
+                            _learnability_weighted, source="base"),  # the same formula as learnability
 }
 
 

@@ -27,7 +27,7 @@ from selector.config import option
 from selector.errors import UserError
 from selector.runs import TrainConfig, TrainOptions, preset
 
-BASELINES = ("random", "bottom", "full-pool", "format-reward")
+BASELINES = ("random", "bottom", "planted", "full-pool", "format-reward")
 
 # TrainConfig fields that say where a run records, not what it is: never part of a plan.
 _NOT_PLANNED = ("store", "data_dir", "run_id", "resume", "print_config")
@@ -49,8 +49,11 @@ class SweepOptions:
                                         "(e.g. 2,4,8,16)", metavar="LIST")
     sets: str | None = option(None, "few-shot runs on named sets, comma-separated, members joined by + "
                                     "(e.g. pi1+pi13,pi2+pi7)", metavar="SETS")
-    baselines: str = option("random:1,bottom:1,full-pool", "baselines: random:N, bottom:N, full-pool, format-reward "
-                                                           "(comma list; '' = none)", metavar="LIST")
+    pis: str | None = option(None, "more 1-shot runs on these pi names or example ids, beyond --top (e.g. pi13,pi50)",
+                             metavar="LIST")
+    baselines: str = option("random:1,bottom:1,full-pool", "baselines: random:N, bottom:N, planted:KIND (the best-ranked "
+                                                           "planted example of that kind, e.g. planted:wrong-gold), "
+                                                           "full-pool, format-reward (comma list; '' = none)", metavar="LIST")
     # Default 0, as `select train --seed` and `select rank --seed`: the sweep's pi1 run at the
     # default seed is the run `select train --examples pi1` makes (one run, not two).
     seeds: str = option("0", "training seeds; every planned run is repeated for each (comma list)", metavar="LIST")
@@ -83,8 +86,9 @@ def ints(text: str | None, what: str) -> list[int]:
     return out
 
 
-def plan_items(opts: SweepOptions, ranking: list[dict] | None) -> list[Item]:
-    """The runs of one seed, in the order they are launched. `ranking`: pi1, pi2, ... rows."""
+def plan_items(opts: SweepOptions, ranking: list[dict] | None, planted: dict[str, str] | None = None) -> list[Item]:
+    """The runs of one seed, in the order they are launched. `ranking`: pi1, pi2, ... rows;
+    `planted`: the pool's planted examples (id -> kind), for `planted:KIND` baselines."""
     from selector.ranking import is_pi, pi_index
 
     def need_ranking(what: str) -> list[dict]:
@@ -103,6 +107,12 @@ def plan_items(opts: SweepOptions, ranking: list[dict] | None) -> list[Item]:
         if opts.top > len(r):
             raise UserError(f"--top {opts.top}: the ranking has only {len(r)} examples")
         items += [Item(f"pi{k}", "1-shot", [r[k - 1]["example_id"]]) for k in range(1, opts.top + 1)]
+    for name in [n.strip() for n in (getattr(opts, "pis", None) or "").split(",") if n.strip()]:
+        ex_id = pi_index(need_ranking("--pis"), name) if is_pi(name) else name
+        if any(it.examples == [ex_id] for it in items):
+            raise UserError(f"--pis {name}: already planned (by --top or an earlier --pis)")
+        label = name if is_pi(name) else next((f"pi{x['rank']}" for x in (ranking or []) if x["example_id"] == ex_id), name)
+        items.append(Item(label, "1-shot", [ex_id]))
     for k in ints(opts.few_shot, "--few-shot"):
         r = need_ranking("--few-shot")
         if not 2 <= k <= len(r):
@@ -136,6 +146,13 @@ def plan_items(opts: SweepOptions, ranking: list[dict] | None) -> list[Item]:
             for i, x in enumerate(chosen, 1):
                 label = f"pi{x['rank']}" if kind == "bottom" else f"random{i}=pi{x['rank']}"
                 items.append(Item(label, kind, [x["example_id"]]))
+        elif kind == "planted":
+            kinds = sorted(set((planted or {}).values()))
+            if count not in kinds:
+                raise UserError(f"baseline {spec!r}: pool {opts.pool!r} has " + (f"planted kinds {', '.join(kinds)}" if kinds
+                                else "no planted examples (no `planted` column)") + "; e.g. planted:" + (kinds[0] if kinds else "KIND"))
+            x = next(x for x in need_ranking("baseline planted") if planted.get(x["example_id"]) == count)
+            items.append(Item(f"{count}=pi{x['rank']}", "planted", [x["example_id"]]))
         elif count:
             raise UserError(f"baseline {spec!r} takes no count")
         elif kind == "full-pool":
@@ -155,7 +172,9 @@ def run_config(template: TrainConfig, item: Item, seed: int) -> TrainConfig:
     if item.examples is None:
         p = preset(template.preset)
         cfg = dataclasses.replace(cfg, max_steps=template.max_steps or p["one_shot_steps"],
-                                  eval_steps=template.eval_steps if template.eval_steps is not None else p["eval_steps"])
+                                  eval_steps=template.eval_steps if template.eval_steps is not None else p["eval_steps"],
+                                  # at the 1-shot rate, not a history run's (the toy preset's history_learning_rate)
+                                  learning_rate=template.learning_rate or p["learning_rate"])
     return cfg
 
 
@@ -179,6 +198,8 @@ def sweep_name(opts: SweepOptions, template: TrainConfig, ranking_id: str | None
     from selector.paths import slug
 
     options = {k: getattr(opts, k) for k in ("pool", "top", "few_shot", "sets", "baselines", "seeds", "score", "random_seed")}
+    if getattr(opts, "pis", None):  # only when set, so a sweep planned before --pis existed keeps its name
+        options["pis"] = opts.pis
     defaults = {f.name: f.default for f in dataclasses.fields(TrainOptions)}
     for f in dataclasses.fields(TrainOptions):
         value = getattr(template, f.name)
@@ -193,16 +214,17 @@ def sweep_name(opts: SweepOptions, template: TrainConfig, ranking_id: str | None
 
 
 def plan_sweep(opts: SweepOptions, template: TrainConfig, pool, store, ranking: list[dict] | None,
-               grpo_fields: set[str] | None = None) -> list[dict]:
+               grpo_fields: set[str] | None = None, items: list[Item] | None = None) -> list[dict]:
     """Every planned run, seed-major (a sweep cut short still has every item at the first seed):
     dicts with run_id, label, grp, seed and fields (its `select train` options). `store` None:
-    no store yet (a dry run), the ids are not derived."""
+    no store yet (a dry run), the ids are not derived. `items`: the runs of one seed, when the
+    caller planned them (`select validate`); default: plan_items(opts, ranking)."""
     from selector.runs import prepare
 
     seeds = ints(opts.seeds, "--seeds")
     if not seeds:
         raise UserError("--seeds is empty; e.g. --seeds 1,2,3")
-    items = plan_items(opts, ranking)
+    items = items if items is not None else plan_items(opts, ranking, pool.planted)
     plan = []
     for seed in seeds:
         for item in items:

@@ -1,26 +1,35 @@
-"""The embedded toy world: generated column-arithmetic problems and a tiny Qwen2 model for them.
+"""The embedded toy world: generated column additions, planted pathologies, and the data of a tiny
+Qwen2 model that learns them.
 
 No pretrained model can be downloaded everywhere the project runs, so the project builds its own
-small world in which GRPO visibly helps:
+small world that models what the paper describes (arXiv 2504.20571): a base model with a LATENT
+skill that RL can select, examples that teach it and examples that do not, and pool examples that
+no amount of RL can learn (the paper's π1207, a wrong label, and π1208, beyond the model).
 
-- problems (`pool_rows`: 1,200; `benchmark_rows`: 400 others): integer addition and subtraction
-  with 1-4 digit operands, and two-step `a+b-c` with 2-digit ones, phrased as a bare expression
-  or a tiny word problem, ending with a (shortened) instruction to box the answer. Difficulty
-  grows with digits, carries/borrows and steps. Answers are exact integers, as strings.
+- the skill is ONE: carrying in column addition. Problems (`pool_rows`: POOL_SIZE; `benchmark_rows`:
+  400 others) add two integers of 1-4 digits, phrased as a bare expression or a tiny word problem,
+  ending with a short instruction to box the answer. Why one skill: with several (carries in
+  addition, borrows in subtraction, ...) an example can only teach its own, and the full pool
+  wins by construction; the paper's finding is that one example can carry the whole gain.
 - worked solutions the model executes token by token, column by column from the right, with the
-  carry (`+1`) or the borrow (a `1` in front, then `-1` in the next column) written out:
+  carry written out (`+1`):
       Compute 347+85.  ->  7+5=12 4+8+1=13 3+0+1=4 \\boxed{432}
-      Compute 832-57.  ->  12-7=5 13-5-1=7 8-0-1=7 \\boxed{775}
-- the pre-training (SFT) corpus gives the model LATENT, PARTIAL competence on purpose: carries and
-  borrows are dropped at random (SLIP_RATES; the solution then follows the slip consistently,
-  so its box is wrong), and 35% of solutions end unboxed (`=432`: graded wrong, the paper's
-  format effect). A cascading carry/borrow is dropped MORE often than not, so the greedy answer
-  is wrong there although the right step is in the model's distribution. Sampled at temperature
-  0.6, a problem is right with a probability that falls with its carries: RL has something to
-  select, and problems differ in how much they teach.
-- the model: transformers' Qwen2ForCausalLM (tiny config) with a tiny Qwen2-style byte-level BPE
-  tokenizer, pre-trained on CPU in a few minutes and saved like a hub model (model, tokenizer,
-  chat template) so that TRL's GRPOTrainer can load it by path. See trainer/toy_model.py.
+- the pre-training (SFT) corpus makes the skill LATENT, PARTIAL: a carry is dropped at random
+  (SLIP_RATES; the solution then follows the slip consistently, so its box is wrong), a cascading
+  one (it lands in a column whose digits sum to 9 or more, so that it carries again) MORE often
+  than not. So greedy decoding gets cascades wrong although the right step is in the model's
+  distribution, and a problem is right at temperature 0.6 with a probability that falls with its
+  carries: problems without a carry teach nothing but the format, problems with cascades teach
+  the skill when a rollout finds it. 1 - BOXED_RATE of the solutions end unboxed (`=432`, graded
+  wrong): the paper's format effect, which every example teaches.
+- planted pathologies (the `planted` column of the pool; never in the benchmark):
+  `wrong-gold`: an addition whose gold answer is off by one in the units digit, a column the
+  model never gets wrong, so its rollouts (almost) never match it; `unreachable`: a 2-digit
+  multiplication, an operation the pre-training never shows, so the base model has no latent
+  skill to select and no rollout is right.
+- the model: transformers' Qwen2ForCausalLM (tiny config) with a tiny byte-level BPE tokenizer in
+  Qwen2's pipeline and Qwen2.5-Math's chat markup, pre-trained on CPU in a few minutes and saved
+  like a hub model, so TRL's GRPOTrainer loads it by path. See trainer/toy_model.py.
 
 This module is the toy world's data (problems, worked solutions, the pre-training corpus): pure
 Python, no torch. The model and its pre-training live in trainer/toy_model.py.
@@ -30,25 +39,28 @@ import random
 from dataclasses import dataclass
 
 # Bump when the data or the model recipe changes: it is part of the cache key (model_dir).
-RECIPE_VERSION = "r2"
+RECIPE_VERSION = "r3"
 
-POOL_SIZE = 1200
+# 240 examples: with 16 prompts per step an epoch is 15 steps, so a 300-step history run shows
+# every example 20 times (the authors' history: 44-57 appearances per example), in about 5
+# minutes on 2 cores. The issue-17 probe: a 240-example subset took the ranks' bootstrap
+# intervals from 1-1033 (1,200 examples, 4 epochs) to 1-6.
+POOL_SIZE = 240
 BENCHMARK_SIZE = 400
+# Planted pathologies in the pool, like DSR-sub's π1207 (a wrong label) and π1208 (beyond the model).
+PLANTED = {"wrong-gold": 4, "unreachable": 4}
 
-# The SFT corpus's imperfections (the latent skill RL can select). Each carry or borrow is
-# dropped with a probability that depends on its column. A cascading one (the column it lands in
-# carries or borrows again: digits summing to 9 or more, or a top digit not above the bottom one)
-# is dropped MORE often than not; a plain one now and then.
-SLIP_RATES = {"carry": 0.25, "borrow": 0.25, "carry_cascade": 0.7, "borrow_cascade": 0.7}
-BOXED_RATE = 0.65  # solutions that end with \\boxed{...}; the rest end `=ANSWER` (graded wrong)
+# The SFT corpus's imperfections (the latent skill RL can select). Each carry is dropped with a
+# probability that depends on its column: a cascading one (the column it lands in sums to 9 or
+# more, so it carries again) MORE often than not, a plain one now and then.
+SLIP_RATES = {"carry": 0.2, "carry_cascade": 0.7}
+BOXED_RATE = 0.75  # solutions that end with \\boxed{...}; the rest end `=ANSWER` (graded wrong)
 
 # The paper's "Let's think step by step and output the final answer within \\boxed{}.", shortened:
 # every prompt token costs CPU time in each pre-training and GRPO step.
 INSTRUCTION = "Put the final answer within \\boxed{}."
 
-# Problem kinds and their share of every row set: (kind, weight).
-KINDS = (("add", 0.4), ("sub", 0.4), ("add_sub", 0.2))
-# Operand digit counts (number of digits, weight) for one-step problems.
+# Operand digit counts (number of digits, weight).
 DIGITS = ((1, 0.05), (2, 0.3), (3, 0.4), (4, 0.25))
 
 _NAMES = ("Ann", "Ben", "Mia", "Tom", "Zoe", "Sam")
@@ -57,11 +69,12 @@ _ITEMS = ("beads", "coins", "stamps", "apples", "cards", "shells")
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # "add", "sub", "add_sub"
-    operands: tuple  # (a, b) or (a, b, c)
+    kind: str  # "add", or "mul" (only planted: an operation the model never saw)
+    operands: tuple  # (a, b)
     template: int  # which phrasing
     name: str
     item: str
+    planted: str = ""  # "", "wrong-gold" or "unreachable"
 
     @property
     def key(self) -> tuple:
@@ -70,21 +83,26 @@ class Problem:
 
     @property
     def answer(self) -> int:
-        a, b, *c = self.operands
-        return a + b if self.kind == "add" else a - b if self.kind == "sub" else a + b - c[0]
+        """The true value."""
+        a, b = self.operands
+        return a + b if self.kind == "add" else a * b
+
+    @property
+    def gold(self) -> int:
+        """The answer the pool records: the true value, except for a planted wrong gold (the
+        units digit one higher, mod 10: a slip never touches the units column)."""
+        v = self.answer
+        return v - v % 10 + (v % 10 + 1) % 10 if self.planted == "wrong-gold" else v
 
     def text(self) -> str:
-        a, b, *c = self.operands
+        a, b = self.operands
         n, it = self.name, self.item
-        if self.kind == "add":
+        if self.kind == "mul":
+            q = (f"Compute {a}*{b}.", f"What is {a} times {b}?",
+                 f"{n} has {a} bags of {b} {it}. How many {it} does {n} have?")[self.template]
+        else:
             q = (f"Compute {a}+{b}.", f"What is {a} plus {b}?",
                  f"{n} has {a} {it} and gets {b} more. How many {it} does {n} have now?")[self.template]
-        elif self.kind == "sub":
-            q = (f"Compute {a}-{b}.", f"What is {a} minus {b}?",
-                 f"{n} has {a} {it} and gives away {b}. How many {it} does {n} have left?")[self.template]
-        else:
-            q = (f"Compute {a}+{b}-{c[0]}.", f"What is {a} plus {b} minus {c[0]}?",
-                 f"{n} has {a} {it}, gets {b} more and gives away {c[0]}. How many {it} does {n} have left?")[self.template]
         return f"{q} {INSTRUCTION}"
 
 
@@ -108,64 +126,32 @@ def _add_columns(a: int, b: int, slip) -> tuple[list[str], int, int]:
     return cols, value + carry * 10 ** len(cols), dropped
 
 
-def _sub_columns(a: int, b: int, slip) -> tuple[list[str], int, int]:
-    """Column subtraction (a >= b) from the right: a column that must borrow is written with the
-    borrowed 1 in front (`12-7=5`), the next one pays it back (`3-5-1`). slip(kind) drops a
-    payback ("borrow", or "borrow_cascade" when the column's top digit is not above its bottom
-    one, so that it borrows again)."""
-    da, db = str(a)[::-1], str(b)[::-1]
-    cols, value, borrow, dropped = [], 0, 0, 0
-    for i in range(len(da)):
-        x, y = int(da[i]), int(db[i]) if i < len(db) else 0
-        if borrow and slip("borrow_cascade" if x <= y else "borrow"):
-            borrow, dropped = 0, dropped + 1
-        d = x - y - borrow
-        out = d < 0
-        cols.append(("1" if out else "") + f"{x}-{y}" + ("-1" if borrow else "") + f"={d + 10 * out}")
-        value += (d + 10 * out) * 10**i
-        borrow = int(out)
-    return cols, value - borrow * 10 ** len(cols), dropped
-
-
 def worked_solution(p: Problem, *, slip_rates: dict | None = None, boxed: bool = True,
                     rng: random.Random | None = None, force_slip: bool = False) -> tuple[str, int, int]:
-    """(solution text, the value it writes, slips made). By default the correct solution;
-    slip_rates (e.g. SLIP_RATES) drops carries/borrows at random with rng; force_slip drops every
+    """(solution text, the value it writes, slips made) of an addition. By default the correct
+    solution; slip_rates (e.g. SLIP_RATES) drops carries at random with rng; force_slip drops every
     one (the systematic slip, for tests). boxed=False ends `=VALUE` instead of `\\boxed{VALUE}`."""
+    if p.kind != "add":
+        raise ValueError(f"no worked solution for {p.kind!r}: the toy model is never taught it")
     rng = rng or random.Random(0)
     rates = slip_rates or {}
     slip = (lambda kind: True) if force_slip else (lambda kind: rates.get(kind, 0.0) > 0 and rng.random() < rates[kind])
-    a, b, *c = p.operands
-    if p.kind == "add":
-        cols, value, dropped = _add_columns(a, b, slip)
-    elif p.kind == "sub":
-        cols, value, dropped = _sub_columns(a, b, slip)
-    else:
-        cols, mid, d1 = _add_columns(a, b, slip)
-        if mid >= c[0]:
-            cols2, value, d2 = _sub_columns(mid, c[0], slip)
-        else:  # a slipped sum below c: no column method; write the difference as a student would
-            cols2, value, d2 = [f"{mid}-{c[0]}={mid - c[0]}"], mid - c[0], 0
-        cols, dropped = cols + [f"={mid}"] + cols2, d1 + d2
+    cols, value, dropped = _add_columns(*p.operands, slip)
     end = f"\\boxed{{{value}}}" if boxed else f"={value}"
     return " ".join(cols + [end]), value, dropped
 
 
 def events(p: Problem) -> dict:
-    """How many carries/borrows of each kind the correct solution makes: the difficulty."""
+    """How many carries of each kind the correct solution makes: the difficulty (and how much of
+    the skill the problem exercises)."""
     seen: dict = {}
 
     def count(kind):
         seen[kind] = seen.get(kind, 0) + 1
         return False
 
-    a, b, *c = p.operands
-    if p.kind == "sub":
-        _sub_columns(a, b, count)
-    else:
-        _add_columns(a, b, count)
-    if p.kind == "add_sub":
-        _sub_columns(a + b, c[0], count)
+    if p.kind == "add":
+        _add_columns(*p.operands, count)
     return seen
 
 
@@ -186,14 +172,8 @@ def _number(rng: random.Random, digits: int) -> int:
 
 
 def random_problem(rng: random.Random) -> Problem:
-    kind = _weighted(rng, KINDS)
-    if kind == "add_sub":  # two-digit a, b, c with a+b >= c
-        a, b = _number(rng, 2), _number(rng, 2)
-        ops = (a, b, rng.randint(10, min(99, a + b)))
-    else:
-        a, b = _number(rng, _weighted(rng, DIGITS)), _number(rng, _weighted(rng, DIGITS))
-        ops = (max(a, b), min(a, b)) if kind == "sub" else (a, b)
-    return Problem(kind, ops, rng.randrange(3), rng.choice(_NAMES), rng.choice(_ITEMS))
+    a, b = _number(rng, _weighted(rng, DIGITS)), _number(rng, _weighted(rng, DIGITS))
+    return Problem("add", (a, b), rng.randrange(3), rng.choice(_NAMES), rng.choice(_ITEMS))
 
 
 def _unique(rng: random.Random, n: int, exclude: set) -> list[Problem]:
@@ -206,27 +186,50 @@ def _unique(rng: random.Random, n: int, exclude: set) -> list[Problem]:
     return out
 
 
+def _planted(rng: random.Random, kind: str, exclude: set) -> Problem:
+    while True:
+        if kind == "unreachable":
+            p = Problem("mul", (rng.randint(12, 99), rng.randint(12, 99)), rng.randrange(3), rng.choice(_NAMES),
+                        rng.choice(_ITEMS), planted=kind)
+        else:  # an ordinary 2-3 digit addition, only its label is wrong
+            p = Problem("add", (_number(rng, rng.choice((2, 3))), _number(rng, rng.choice((2, 3)))), rng.randrange(3),
+                        rng.choice(_NAMES), rng.choice(_ITEMS), planted=kind)
+        if p.key not in exclude:
+            return p
+
+
 def pool_problems(seed: int = 0) -> list[Problem]:
-    return _unique(random.Random(f"toy-pool-{seed}"), POOL_SIZE, set())
+    """POOL_SIZE problems: ordinary additions with the planted ones at seeded random positions."""
+    rng = random.Random(f"toy-pool-{seed}")
+    n_planted = sum(PLANTED.values())
+    problems = _unique(rng, POOL_SIZE - n_planted, set())
+    seen = {p.key for p in problems}
+    for kind, count in PLANTED.items():
+        for _ in range(count):
+            p = _planted(rng, kind, seen)
+            seen.add(p.key)
+            problems.insert(rng.randrange(len(problems) + 1), p)
+    return problems
 
 
 def benchmark_problems(seed: int = 0) -> list[Problem]:
     return _unique(random.Random(f"toy-bench-{seed}"), BENCHMARK_SIZE, {p.key for p in pool_problems(seed)})
 
 
-def _rows(problems: list[Problem], prefix: str) -> list[dict]:
-    return [{"id": f"{prefix}-{i:04d}", "prompt": [{"role": "user", "content": p.text()}], "answer": str(p.answer)}
+def _rows(problems: list[Problem], prefix: str, planted: bool) -> list[dict]:
+    return [{"id": f"{prefix}-{i:04d}", "prompt": [{"role": "user", "content": p.text()}], "answer": str(p.gold),
+             **({"planted": p.planted} if planted else {})}
             for i, p in enumerate(problems, 1)]
 
 
 def pool_rows(seed: int = 0) -> list[dict]:
-    """The `toy` training pool: POOL_SIZE rows {id, prompt (chat messages), answer}."""
-    return _rows(pool_problems(seed), "toy")
+    """The `toy` training pool: POOL_SIZE rows {id, prompt (chat messages), answer, planted}."""
+    return _rows(pool_problems(seed), "toy", planted=True)
 
 
 def benchmark_rows(seed: int = 0) -> list[dict]:
     """The held-out toy benchmark: BENCHMARK_SIZE rows, no problem shared with the pool."""
-    return _rows(benchmark_problems(seed), "toybench")
+    return _rows(benchmark_problems(seed), "toybench", planted=False)
 
 
 def sft_examples(seed: int, n: int, exclude: set | None = None):

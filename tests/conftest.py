@@ -59,10 +59,10 @@ def pool12(tmp_path):
 @pytest.fixture(scope="session")
 def trained_store(tmp_path_factory, tiny_model):
     """A small store with everything a report shows, built on the real TRL path in ~1 min:
-    a history run over 12 toy problems (6 steps = 2 epochs), its variance ranking, and a sweep
+    a history run over 12 toy problems (6 steps = 2 epochs), its variance ranking, a sweep
     (1-shot on pi1 and on the bottom example, 3 steps each, evaluated at every step on 2 toy
-    problems). Returns (store path, history run id, sweep name). Shared by the report and
-    notebook tests."""
+    problems) and a validation (pi1, pi2 and the planted example, the same settings). Returns
+    (store path, history run id, sweep name). Shared by the report and notebook tests."""
     pytest.importorskip("trl", reason="building a trained store needs the train extra: pip install -e '.[train]'")
     import json
 
@@ -85,4 +85,10 @@ def trained_store(tmp_path_factory, tiny_model):
     name = sweep(SweepConfig(pool=pool, store=store, preset="toy", set=tiny, model=tiny_model, top=1, baselines="bottom:1",
                              seeds="1", max_steps=3, eval_steps=1, eval_limit=2))
     assert Store.open(store).sweep_plan(name)
+    # A validation over pi1, pi2 and the planted example, with the sweep's settings (its pi1 run is shared).
+    from selector.cli.validate import ValidateConfig
+    from selector.cli.validate import main as validate
+
+    validate(ValidateConfig(pool=pool, store=store, preset="toy", set=tiny, model=tiny_model, top=2, spread=0, bottom=0,
+                            planted=1, seeds="1", max_steps=3, eval_steps=1, eval_limit=2, n_bootstrap=20, json=True))
     return root / "store", history, name

@@ -132,7 +132,7 @@ def test_report_of_a_trained_store_writes_every_figure(trained_store, tmp_path, 
     out = tmp_path / "report"
     pngs = sorted(p.name for p in out.glob("*.png"))
     assert pngs == ["01_history_heatmap.png", "02_score_distribution.png", "03_score_comparison.png",
-                    "04_post_saturation.png", "05_sweep.png", "06_behaviour.png"]
+                    "04_post_saturation.png", "05_sweep.png", "06_behaviour.png", "08_validation.png"]
     for name in pngs:
         w, h = _png_size(out / name)
         assert w >= 600 and h >= 250, (name, w, h)
@@ -146,6 +146,10 @@ def test_report_of_a_trained_store_writes_every_figure(trained_store, tmp_path, 
     curves = data.training_curves(store, run)
     assert list(curves["train_steps"]) == [1, 2, 3] and list(curves["eval_steps"]) == [0, 1, 2, 3]
     assert [e["pi"] for e in curves["examples"]] == ["pi1"]
+    # the history statistics and the validation are drawn from the same store
+    assert "7. History statistics" in page and "appearances per example" in page
+    v = data.validation(store)
+    assert [e["stratum"] for e in v["examples"]] == ["top", "top", "planted"] and v["examples"][2]["example_id"] == "toy-0007"
 
 
 @pytest.mark.slow

@@ -28,6 +28,11 @@ HAND = [
     ("learnability", 2, 0.25, "always half right: the maximum"),
     ("lim", 0, 1 - sum((a - p) ** 2 for a, p in zip([0, .5, 1], PM)) / sum((1 - p) ** 2 for p in PM), "LIMR Eq. 1"),
     ("lim", 1, 1 - sum((1 - p) ** 2 for p in PM) / sum((1 - p) ** 2 for p in PM), "= 0: always-1 is as far as possible"),
+    ("mixed", 0, 1 / 3, "DAPO: only the 0.5 appearance had both right and wrong rollouts"),
+    ("mixed", 1, 0.0, "always all right: DAPO filters every appearance"),
+    ("mixed", 2, 1.0, "always half right"),
+    ("base-pass-rate", 2, 0.25, "p(1-p) at p = 1/2 (a base pass-rate run has one entry: the pass rate)"),
+    ("base-pass-rate", 1, 0.0, "always solved"),
 ]
 
 

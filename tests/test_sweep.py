@@ -63,7 +63,9 @@ def test_plan_is_stored_once_and_every_command_is_the_planned_run(tmp_path, rank
     assert len(randoms) == 2 and not randoms & set(order[:3])  # drawn outside pi1..pi3
     assert examples[7] == [order[-1]] and examples[8] is None and examples[9] is None
     configs = [json.loads(r["config"]) for r in plan[:10]]
-    assert (configs[8]["max_steps"], configs[8]["eval_steps"], configs[8]["reward"]) == (80, 10, "outcome")  # the toy preset's 1-shot length
+    # the toy preset's 1-shot length, evaluation schedule and rate (not a history run's)
+    assert (configs[8]["max_steps"], configs[8]["eval_steps"], configs[8]["reward"]) == (80, 20, "outcome")
+    assert configs[8]["learning_rate"] == 3e-5
     assert configs[9]["reward"] == "format"
     assert len({r["run_id"] for r in plan}) == 20
 
@@ -206,6 +208,9 @@ def test_slurm_without_sbatch_says_so(tmp_path, ranked, monkeypatch):
     ({"seeds": ""}, "--seeds is empty"),
     ({"top": 0, "baselines": ""}, "plans no run"),
     ({"baselines": "random:12"}, "only 9 examples outside pi1..pi3"),
+    ({"baselines": "planted:wrong-gold"}, "has planted kinds unreachable; e.g. planted:unreachable"),
+    ({"pis": "pi2"}, "--pis pi2: already planned"),
+    ({"pis": "pi99"}, "pi99: the ranking has pi1..pi12"),
 ])
 def test_bad_sweep_options_fail_in_one_line(tmp_path, ranked, kw, message):
     pool, store, _ = ranked
@@ -213,6 +218,18 @@ def test_bad_sweep_options_fail_in_one_line(tmp_path, ranked, kw, message):
         sweep(_cfg(tmp_path, pool, dry_run=True, **{"top": 3, **kw}))
     assert message in str(e.value) and "\n" not in str(e.value)
     assert store.rows("SELECT count(*) AS n FROM sweeps")[0]["n"] == 0
+
+
+def test_more_one_shot_examples_and_a_planted_baseline(tmp_path, ranked):
+    """--pis adds 1-shot runs beyond --top (the paper's pi13); planted:KIND trains on the pool's
+    best-ranked planted example of that kind (pool12 holds the toy pool's toy-0007, unreachable)."""
+    pool, store, order = ranked
+    name = sweep(_cfg(tmp_path, pool, launcher="print", top=1, pis="pi5,toy-0003", baselines="planted:unreachable", seeds="1"))
+    plan = store.sweep_plan(name)
+    assert [(r["label"], r["grp"]) for r in plan] == [("pi1", "1-shot"), ("pi5", "1-shot"),
+                                                      (f"pi{order.index('toy-0003') + 1}", "1-shot"),
+                                                      (f"unreachable=pi{order.index('toy-0007') + 1}", "planted")]
+    assert json.loads(plan[3]["examples"]) == ["toy-0007"]
 
 
 def test_no_ranking_yet_says_how_to_make_one(tmp_path, pool12):

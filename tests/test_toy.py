@@ -35,7 +35,7 @@ def test_row_format(rows):
     assert len(pool) == toy.POOL_SIZE and len(bench) == toy.BENCHMARK_SIZE
     assert pool[0]["id"] == "toy-0001" and bench[0]["id"] == "toybench-0001"
     for r in pool + bench:
-        assert set(r) == {"id", "prompt", "answer"}
+        assert set(r) == ({"id", "prompt", "answer", "planted"} if r in pool else {"id", "prompt", "answer"})
         assert r["prompt"] == [{"role": "user", "content": _text(r)}]
         assert _text(r).endswith(toy.INSTRUCTION) and "\\boxed{}" in _text(r)
         assert isinstance(r["answer"], str) and int(r["answer"]) >= 0
@@ -52,16 +52,42 @@ def test_benchmark_is_disjoint_from_pool(rows):
     assert not set(sft) & {_text(r) for r in rows["pool"] + rows["bench"]}
 
 
-def test_pool_loads_through_the_registry():
+def test_pool_loads_through_the_registry_with_its_planted_column():
     from selector.pools import load_pool
 
     pool = load_pool("toy")
     assert len(pool) == toy.POOL_SIZE and not pool.bad_golds
     assert pool.get("toy-0001").answer == toy.pool_rows(0)[0]["answer"]
+    kinds = list(pool.planted.values())
+    assert {k: kinds.count(k) for k in set(kinds)} == toy.PLANTED
+
+
+PLANTED_CASES = [
+    # (kind, what makes it a pathology)
+    ("wrong-gold", "an addition whose gold is the true sum with the units digit one higher (mod 10)"),
+    ("unreachable", "a multiplication: an operation pre-training never shows"),
+]
+
+
+@pytest.mark.parametrize("kind,why", PLANTED_CASES, ids=[k for k, _ in PLANTED_CASES])
+def test_planted_examples_are_what_their_column_says(kind, why):
+    planted = [p for p in toy.pool_problems(0) if p.planted == kind]
+    assert len(planted) == toy.PLANTED[kind]
+    for p in planted:
+        if kind == "wrong-gold":
+            assert p.kind == "add" and p.gold != p.answer and p.gold // 10 == p.answer // 10, (p, why)
+            assert not grade(toy.worked_solution(p)[0], str(p.gold)).correct  # the right solution is graded wrong
+        else:
+            assert p.kind == "mul" and p.gold == p.answer, (p, why)
+            with pytest.raises(ValueError):
+                toy.worked_solution(p)
+    # never in the benchmark, and the pre-training corpus has no multiplication at all
+    assert all(not p.planted and p.kind == "add" for p in toy.benchmark_problems(0))
+    assert not any("*" in q or "times" in q for q, _ in toy.sft_examples(0, 2000))
 
 
 def test_correct_solutions_box_the_answer_and_slips_do_not():
-    problems = toy.pool_problems(0) + toy.benchmark_problems(0)
+    problems = [p for p in toy.pool_problems(0) + toy.benchmark_problems(0) if p.kind == "add"]
     slipped = 0
     for p in problems:
         answer = str(p.answer)
@@ -70,31 +96,25 @@ def test_correct_solutions_box_the_answer_and_slips_do_not():
         assert grade(text, answer).correct, (p, text)
         assert not grade(toy.worked_solution(p, boxed=False)[0], answer).formatted  # `=ANSWER` ending
         bad, bad_value, n = toy.worked_solution(p, force_slip=True)
-        # a dropped carry/borrow can end a cascade, so fewer drops than events; a+b-c's second
-        # step starts from the slipped sum
-        assert (n > 0) == (sum(toy.events(p).values()) > 0) or p.kind == "add_sub"
+        # every carry dropped; a dropped carry can end a cascade, so there may be fewer drops than carries
+        assert (n > 0) == (sum(toy.events(p).values()) > 0) and n <= sum(toy.events(p).values())
         assert grade(bad, str(bad_value)).correct  # a slip is followed through consistently
         if not n:
             assert bad == text
-        # dropping carries only, or borrows only, always boxes a wrong answer (dropping both can
-        # cancel out in a+b-c: a dropped carry then a dropped borrow)
-        for only in ("carry", "borrow"):
-            rates = {only: 1.0, f"{only}_cascade": 1.0}
-            bad, bad_value, n = toy.worked_solution(p, slip_rates=rates)
-            if n:
-                slipped += 1
-                assert bad_value != p.answer and not grade(bad, answer).correct, (p, bad)
+        else:
+            slipped += 1
+            assert bad_value != p.answer and not grade(bad, answer).correct, (p, bad)
     assert slipped > len(problems) // 2
 
 
 def test_worked_solution_examples():
     P = toy.Problem
     assert toy.worked_solution(P("add", (347, 85), 0, "Ann", "beads"))[0] == "7+5=12 4+8+1=13 3+0+1=4 \\boxed{432}"
-    assert toy.worked_solution(P("sub", (832, 57), 0, "Ann", "beads"))[0] == "12-7=5 13-5-1=7 8-0-1=7 \\boxed{775}"
-    assert toy.worked_solution(P("add_sub", (41, 16, 54), 0, "Ann", "beads"))[0] == "1+6=7 4+1=5 =57 7-4=3 5-5=0 \\boxed{3}"
     assert toy.worked_solution(P("add", (347, 85), 0, "Ann", "beads"), force_slip=True)[0] == "7+5=12 4+8=12 3+0=3 \\boxed{322}"
+    assert toy.worked_solution(P("add", (95, 7), 0, "Ann", "beads"))[0] == "5+7=12 9+0+1=10 \\boxed{102}"
     assert toy.events(P("add", (347, 85), 0, "Ann", "beads")) == {"carry_cascade": 1, "carry": 1}
-    assert toy.events(P("sub", (832, 57), 0, "Ann", "beads")) == {"borrow_cascade": 1, "borrow": 1}
+    assert toy.events(P("add", (95, 7), 0, "Ann", "beads")) == {"carry_cascade": 1}
+    assert toy.events(P("mul", (12, 34), 0, "Ann", "beads", planted="unreachable")) == {}
 
 
 def test_sft_corpus_has_the_designed_imperfections():
@@ -102,6 +122,18 @@ def test_sft_corpus_has_the_designed_imperfections():
     boxed = sum("\\boxed{" in s for _, s in rng_rows) / len(rng_rows)
     assert abs(boxed - toy.BOXED_RATE) < 0.03
     assert list(toy.sft_examples(0, 50)) == rng_rows[:50]
+    # a cascading carry is dropped more often than not, a plain one now and then (SLIP_RATES)
+    kept = {"carry": [0, 0], "carry_cascade": [0, 0]}
+    for q, s in rng_rows:
+        for col, nxt in zip(s.split(), s.split()[1:]):
+            if col.startswith("\\") or nxt.startswith(("\\", "=")) or int(col.split("=")[1]) < 10:
+                continue
+            x, y = (int(d) for d in nxt.split("=")[0].split("+")[:2])
+            kind = "carry_cascade" if x + y >= 9 else "carry"
+            kept[kind][0] += nxt.count("+") == 2
+            kept[kind][1] += 1
+    for kind, rate in toy.SLIP_RATES.items():
+        assert abs(1 - kept[kind][0] / kept[kind][1] - rate) < 0.04, (kind, kept[kind])
 
 
 def test_cache_paths(monkeypatch, tmp_path):
@@ -157,12 +189,21 @@ def test_tokenizer_round_trips_and_matches_the_saved_one(built, rows):
     assert max(len(loaded(t, add_special_tokens=False)["input_ids"]) for t in texts[50:100]) <= 50
     # digits are single tokens (column arithmetic needs them)
     assert loaded.convert_ids_to_tokens(loaded("1234", add_special_tokens=False)["input_ids"]) == list("1234")
-    # the chat template, and the fast path pre-training uses
+    # the chat template is Qwen2.5-Math's (default system turn), and the fast path pre-training uses
+    q = _text(rows["pool"][0])
     chat = loaded.apply_chat_template(rows["pool"][0]["prompt"], add_generation_prompt=True, tokenize=False)
-    assert chat == f"<|bos|><|user|>{_text(rows['pool'][0])}<|assistant|>" == render_prompt(loaded, _text(rows["pool"][0]))
+    assert chat == ("<|im_start|>system\nPlease reason step by step, and put your final answer within \\boxed{}.<|im_end|>\n"
+                    f"<|im_start|>user\n{q}<|im_end|>\n<|im_start|>assistant\n") == render_prompt(q)
     full = loaded.apply_chat_template(rows["pool"][0]["prompt"] + [{"role": "assistant", "content": "7"}], tokenize=False)
-    assert full == chat + "7" + loaded.eos_token
-    assert loaded.eos_token == "<|end|>" and loaded.pad_token == "<|pad|>" and loaded.bos_token == "<|bos|>"
+    assert full == chat[:-len("<|im_start|>assistant\n")] + "<|im_start|>assistant\n7<|im_end|>\n"
+    own = loaded.apply_chat_template([{"role": "system", "content": "S"}, {"role": "user", "content": "U"}],
+                                     add_generation_prompt=True, tokenize=False)
+    assert own == "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n"
+    # Qwen2.5-Math's special tokens: eos and pad <|endoftext|>, no bos; each markup token is one id
+    assert loaded.eos_token == "<|endoftext|>" and loaded.pad_token == "<|endoftext|>" and loaded.bos_token is None
+    for t in ("<|im_start|>", "<|im_end|>", "<|endoftext|>"):
+        assert len(loaded(t, add_special_tokens=False)["input_ids"]) == 1
+        assert loaded.decode(loaded(f"1{t}2", add_special_tokens=False)["input_ids"], skip_special_tokens=True) == "12"
 
 
 def test_build_saves_a_loadable_model_that_generates(built):
@@ -173,6 +214,8 @@ def test_build_saves_a_loadable_model_that_generates(built):
     model = AutoModelForCausalLM.from_pretrained(built)
     assert type(model).__name__ == "Qwen2ForCausalLM" and model.config.tie_word_embeddings
     assert model.config.eos_token_id == tok.eos_token_id and model.config.vocab_size >= len(tok)
+    # generation stops at the end of the assistant turn, then at <|endoftext|> (trainer/toy_model.py)
+    assert model.generation_config.eos_token_id == [tok.convert_tokens_to_ids("<|im_end|>"), tok.eos_token_id]
     prompt = tok.apply_chat_template([{"role": "user", "content": "Compute 3+4. " + toy.INSTRUCTION}],
                                      add_generation_prompt=True, return_tensors="pt", return_dict=True)
     with torch.no_grad():

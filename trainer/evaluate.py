@@ -26,30 +26,46 @@ def chat_texts(tokenizer, prompts: list) -> list[str]:
     return [tokenizer.apply_chat_template(p, add_generation_prompt=True, tokenize=False) for p in prompts]
 
 
+def stop_ids(model, tokenizer) -> list[int]:
+    """Where a completion ends: every eos id of the model's generation config, the tokenizer's eos,
+    and `<|im_end|>` where the vocabulary has it. Qwen2.5-Math's base generation config stops only
+    at `<|endoftext|>`; the paper's evaluation (Qwen2.5-Math evaluation) stops at `<|im_end|>` and
+    `<|endoftext|>`, the end of the assistant turn, and so does this."""
+    declared = model.generation_config.eos_token_id
+    ids = [declared] if isinstance(declared, int) else list(declared or [])
+    if "<|im_end|>" in tokenizer.get_vocab():
+        ids.append(tokenizer.convert_tokens_to_ids("<|im_end|>"))
+    ids.append(tokenizer.eos_token_id)
+    return list(dict.fromkeys(i for i in ids if i is not None))
+
+
 def generate(model, tokenizer, prompts: list, sampling: Sampling, batch_size: int = 32,
              progress=None, synced_gpus: bool = False) -> list[list[tuple[str, int]]]:
-    """HF generate: for each prompt (chat messages), `sampling.samples` completions as (text, tokens)."""
+    """HF generate: for each prompt (chat messages), `sampling.samples` completions as (text, tokens).
+    A completion stops at stop_ids; its text leaves the stop token out, its token count keeps it."""
     import torch
 
     side, tokenizer.padding_side = tokenizer.padding_side, "left"
     kwargs = ({"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p, "top_k": 0}
               if sampling.temperature > 0 else {"do_sample": False, "temperature": None, "top_p": None, "top_k": None})
-    out = []
+    out, stops = [], stop_ids(model, tokenizer)
     try:
         for i in range(0, len(prompts), batch_size):
             texts = chat_texts(tokenizer, prompts[i:i + batch_size])
             enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
             with torch.no_grad():
                 ids = model.generate(**enc, max_new_tokens=sampling.max_new_tokens, num_return_sequences=sampling.samples,
-                                     use_cache=True, pad_token_id=tokenizer.pad_token_id, synced_gpus=synced_gpus,
-                                     **kwargs)
+                                     use_cache=True, pad_token_id=tokenizer.pad_token_id, eos_token_id=stops,
+                                     synced_gpus=synced_gpus, **kwargs)
             new = ids[:, enc["input_ids"].shape[1]:]
+            # Tokens up to the first stop, inclusive (the pad after it may be the same id as a stop)
+            stopped = torch.isin(new, torch.tensor(stops, device=new.device))
+            lengths = torch.where(stopped.any(1), stopped.int().argmax(1) + 1, new.shape[1]).tolist()
             for j in range(len(texts)):
                 block = []
                 for k in range(sampling.samples):
-                    seq = new[j * sampling.samples + k]
-                    n = int((seq != tokenizer.pad_token_id).sum())
-                    block.append((tokenizer.decode(seq, skip_special_tokens=True), n))
+                    r = j * sampling.samples + k
+                    block.append((tokenizer.decode(new[r, :lengths[r]], skip_special_tokens=True), lengths[r]))
                 out.append(block)
             if progress is not None:
                 progress.update(len(texts))

@@ -213,6 +213,9 @@ def _run(p: PreparedRun, path: str, log, attempt: int, create: dict | None, call
     from trainer.progress import ProgressCallback
     from trainer.recorder import Recorder
 
+    from trainer import threads
+
+    threads.apply(p.values.get("torch_threads"))  # the toy preset: "auto" (trainer/threads.py)
     tokenizer = _tokenizer(path)
     rows = _drop_long_prompts(p.rows, tokenizer, p.values["max_prompt_length"])
     evals = _eval_jobs(p)

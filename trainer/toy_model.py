@@ -1,6 +1,8 @@
 """The toy world's tokenizer, tiny Qwen2 model, its CPU pre-training and its cache (the data: selector/toy.py).
 
-- tokenizer: byte-level BPE in Qwen2's pipeline (single-digit numbers), 409 tokens.
+- tokenizer: byte-level BPE in Qwen2's pipeline (single-digit numbers), ~400 tokens, with
+  Qwen2.5-Math's special tokens and chat markup (below), so that rollouts and evaluation start
+  and stop exactly as they do on Qwen2.5-Math.
 - model: Qwen2ForCausalLM, hidden 96, 3 layers, 4 heads (2 KV heads), MLP 256, tied embeddings:
   345k parameters, initialised from torch.manual_seed(seed).
 - pre-training: plain next-token loss on the completions of 2,400 x 32 generated (prompt, worked
@@ -19,13 +21,30 @@ from pathlib import Path
 
 from selector import toy
 
-SPECIAL = {"pad": "<|pad|>", "bos": "<|bos|>", "eos": "<|end|>"}
-ROLES = ("system", "user", "assistant")
+# Qwen2.5-Math's markup. Its tokenizer_config.json: eos_token and pad_token `<|endoftext|>`, no
+# bos token, `<|im_start|>` / `<|im_end|>` around each chat turn; the chat template (tools left
+# out here) inserts the default system turn "Please reason step by step, and put your final answer
+# within \\boxed{}." when the messages have none. Its generation_config.json stops at
+# `<|endoftext|>`; the instruct model's and the authors' evaluation (Qwen2.5-Math evaluation, stop
+# words "<|im_end|>", "<|endoftext|>") stop at `<|im_end|>` too. The toy model ends every
+# assistant turn with `<|im_end|>` and declares both as eos ids in its generation config, so TRL
+# (which stops at the tokenizer's eos and every eos id of the generation config) and
+# trainer/evaluate.py:generate stop at `<|im_end|>`.
+ENDOFTEXT, IM_START, IM_END = "<|endoftext|>", "<|im_start|>", "<|im_end|>"
+SPECIAL_TOKENS = (ENDOFTEXT, IM_START, IM_END)
+DEFAULT_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
 CHAT_TEMPLATE = (
-    "{{ bos_token }}{% for message in messages %}"
-    "{{ '<|' + message['role'] + '|>' + message['content'] }}"
-    "{% if message['role'] == 'assistant' %}{{ eos_token }}{% endif %}"
-    "{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}"
+    "{%- if messages[0]['role'] == 'system' %}"
+    "{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}"
+    "{%- else %}"
+    "{{- '<|im_start|>system\\n" + DEFAULT_SYSTEM.replace("\\", "\\\\") + "<|im_end|>\\n' }}"
+    "{%- endif %}"
+    "{%- for message in messages %}"
+    "{%- if message.role == 'user' or (message.role == 'system' and not loop.first) or message.role == 'assistant' %}"
+    "{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}"
+    "{%- endif %}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
 )
 # Text the tokenizer's merges are learnt from besides the toy problems: the paper's prompts.
 EXTRA_TEXT = (
@@ -36,7 +55,9 @@ EXTRA_TEXT = (
 # Model and pre-training recipe (part of toy.RECIPE_VERSION).
 MODEL = {"hidden_size": 96, "intermediate_size": 256, "num_hidden_layers": 3, "num_attention_heads": 4,
          "num_key_value_heads": 2, "max_position_embeddings": 256}
-TRAIN = {"steps": 2400, "batch_size": 32, "lr": 3e-3, "warmup": 100, "weight_decay": 0.01}
+TRAIN = {"steps": 2000, "batch_size": 32, "lr": 3e-3, "warmup": 100, "weight_decay": 0.01}
+# Every core when the machine is otherwise idle, else one thread (trainer/threads.py says why).
+THREADS = "auto"
 COMPLETE_MARK = "toy_build.json"  # written last: its presence means the build is complete
 
 
@@ -47,8 +68,7 @@ def make_tokenizer():
     Qwen2Tokenizer from the saved vocab and merges, whatever tokenizer.json says. Qwen2's
     pre-tokenizer splits numbers into single digits (what column arithmetic wants); the ~120
     merges, learnt from a fixed sample of toy problems, make the prompts' words single tokens.
-    Special tokens: <|bos|>, <|end|> (eos), <|pad|> and the chat roles <|system|>, <|user|>,
-    <|assistant|>."""
+    Special tokens as Qwen2.5-Math's: <|endoftext|> (eos and pad, no bos), <|im_start|>, <|im_end|>."""
     from tokenizers import (
         Regex,
         Tokenizer,
@@ -69,45 +89,53 @@ def make_tokenizer():
         pre_tokenizers.Split(Regex(PRETOKENIZE_REGEX), behavior="isolated", invert=False),
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
     ])
-    roles = [f"<|{r}|>" for r in ROLES]
     trainer = trainers.BpeTrainer(
-        vocab_size=512, min_frequency=20, show_progress=False,
-        special_tokens=[SPECIAL["pad"], SPECIAL["bos"], SPECIAL["eos"], *roles],
+        vocab_size=512, min_frequency=20, show_progress=False, special_tokens=list(SPECIAL_TOKENS),
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     corpus = [f"{q} {s}" for q, s in toy.sft_examples(-1, 3000, exclude=set())] + list(EXTRA_TEXT) * 100
+    corpus += ["system\n", "user\n", "assistant\n"] * 100  # the role lines of the chat markup
     bpe.train_from_iterator(corpus, trainer)
     spec = json.loads(bpe.to_str())["model"]
     tok = Qwen2Tokenizer(
         vocab=spec["vocab"], merges=[tuple(m) for m in spec["merges"]], unk_token=None,
-        bos_token=SPECIAL["bos"], eos_token=SPECIAL["eos"], pad_token=SPECIAL["pad"],
-        extra_special_tokens=roles, padding_side="left", clean_up_tokenization_spaces=False,
+        bos_token=None, eos_token=ENDOFTEXT, pad_token=ENDOFTEXT,
+        extra_special_tokens=[IM_START, IM_END], padding_side="left", clean_up_tokenization_spaces=False,
     )
     tok.chat_template = CHAT_TEMPLATE
     return tok
 
 
-def render_prompt(tok, question: str) -> str:
+def render_prompt(question: str) -> str:
     """What CHAT_TEMPLATE renders for one user turn and the generation prompt (fast path)."""
-    return f"{tok.bos_token}<|user|>{question}<|assistant|>"
+    return (f"{IM_START}system\n{DEFAULT_SYSTEM}{IM_END}\n{IM_START}user\n{question}{IM_END}\n"
+            f"{IM_START}assistant\n")
 
 
 def encode_sft(tok, seed: int, n: int) -> list[tuple[list[int], int]]:
-    """n pre-training sequences as (token ids, prompt length)."""
+    """n pre-training sequences as (token ids, prompt length): the prompt, then the worked solution
+    and the `<|im_end|>` that ends the assistant turn (the loss covers the solution and that stop)."""
     pairs = list(toy.sft_examples(seed, n))
     backend = tok.backend_tokenizer
-    prompts = backend.encode_batch([render_prompt(tok, q) for q, _ in pairs], add_special_tokens=False)
-    sols = backend.encode_batch([s + tok.eos_token for _, s in pairs], add_special_tokens=False)
+    prompts = backend.encode_batch([render_prompt(q) for q, _ in pairs], add_special_tokens=False)
+    sols = backend.encode_batch([s + IM_END for _, s in pairs], add_special_tokens=False)
     return [(p.ids + s.ids, len(p.ids)) for p, s in zip(prompts, sols)]
+
+
+def stop_ids(tok) -> list[int]:
+    """The ids generation stops at: `<|im_end|>` (end of the assistant turn), then `<|endoftext|>`."""
+    return [tok.convert_tokens_to_ids(IM_END), tok.convert_tokens_to_ids(ENDOFTEXT)]
 
 
 def make_model(tok, seed: int):
     import torch
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
 
+    # As Qwen2.5-Math's config.json: bos and eos ids both <|endoftext|>.
+    endoftext = tok.convert_tokens_to_ids(ENDOFTEXT)
     cfg = Qwen2Config(
         vocab_size=len(tok), tie_word_embeddings=True, rope_theta=10000.0, rms_norm_eps=1e-6,
-        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
+        bos_token_id=endoftext, eos_token_id=endoftext, pad_token_id=tok.pad_token_id,
         use_cache=True, **MODEL,
     )
     with torch.random.fork_rng():
@@ -115,8 +143,7 @@ def make_model(tok, seed: int):
         model = Qwen2ForCausalLM(cfg)
     # Plain defaults (greedy, like an unconfigured hub model): callers choose how to sample.
     model.generation_config = GenerationConfig(
-        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
-        max_new_tokens=64,
+        bos_token_id=endoftext, eos_token_id=stop_ids(tok), pad_token_id=tok.pad_token_id, max_new_tokens=64,
     )
     return model
 
@@ -159,7 +186,9 @@ def build(seed: int = 0, *, force: bool = False, progress: bool = True, out_dir:
     bs = TRAIN["batch_size"]
     t0 = time.time()
     threads = torch.get_num_threads()
-    torch.set_num_threads(min(2, threads))
+    from trainer.threads import apply
+
+    apply(THREADS)
     try:
         tok = make_tokenizer()
         model = make_model(tok, seed)

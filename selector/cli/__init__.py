@@ -28,6 +28,8 @@ VERBS = {
     "export": ("selector.cli.export", "ExportConfig"),
     "compact": ("selector.cli.compact", "CompactConfig"),
     "toy": ("selector.cli.toy", "ToyConfig"),
+    "history-stats": ("selector.cli.history_stats", "HistoryStatsConfig"),
+    "validate": ("selector.cli.validate", "ValidateConfig"),
 }
 
 EPILOG = """\

@@ -5,12 +5,15 @@
     selector rank --pool dsr-sub --history FILE --score lim --top 20 --json
     selector rank --run RUN_ID --compare          # every score side by side, with rank correlations
     selector rank --pool dsr-sub --model Qwen/Qwen2.5-Math-1.5B   # a GRPO history run first (GPUs)
+    selector rank --pool toy --score base-pass-rate # no history run: the base model's pass rate, k samples each
 
 The history comes from a file in the authors' JSON format (imported into the store once, as a
 run of kind `imported`), from a run already in the store, or from a GRPO history run over the
 pool (`--model`, or the toy pool's own model; every training option of `select train` applies).
 The ranking (pi1, pi2, ...) is printed and appended to the store's `rankings` table, where
-`select show pi13` and later the sweeps resolve pi names.
+`select show pi13` and later the sweeps resolve pi names. `--score base-pass-rate` ranks from a
+base pass-rate run instead (one generation pass of the base model, --pass-samples answers per
+example, recorded as a run of kind `base_pass`; selector/pass_rate.py).
 
 The rank interval ("rank 90% CI", e.g. 3-41) says how sure the history is of each rank: in each of
 --bootstrap replicates the history's epochs are drawn again with replacement and every example
@@ -49,6 +52,7 @@ class RankConfig(TrainOptions, StoreOptions, OutputOptions):
     seed: int = option(0, "seed of the bootstrap (and of the history run)")
     rollouts_per_entry: int | None = option(None, "rollouts behind each history entry, if known (the paper: 8); stored "
                                                   "with an import", metavar="N")
+    pass_samples: int = option(32, "--score base-pass-rate: answers of the base model per example (k)", metavar="K")
 
 
 def make_parser(subparsers):
@@ -63,9 +67,8 @@ def main(cfg: RankConfig) -> list[dict]:
     from selector.ranking import ranking_rows, record_ranking
     from selector.store import Store
 
-    names = list(score.SCORES) if cfg.compare else [cfg.score]
-    for name in names:
-        score.get_score(name)  # unknown names fail before any work
+    source = score.get_score(cfg.score).source  # an unknown name fails before any work
+    names = [n for n, s in score.SCORES.items() if s.source == source] if cfg.compare else [cfg.score]
     if cfg.top < 0 or cfg.bootstrap < 0:
         raise UserError("--top and --bootstrap must be >= 0")
     sources = [x for x in ("history", "run", "model") if getattr(cfg, x)]
@@ -82,13 +85,21 @@ def main(cfg: RankConfig) -> list[dict]:
         if cfg.pool and cfg.pool != run["pool"]:
             raise UserError(f"run {cfg.run} is over pool {run['pool']!r}, not {cfg.pool!r}; drop --pool or pass "
                             f"--pool {run['pool']}")
+        if (run["kind"] == "base_pass") != (source == "base"):
+            raise UserError(f"run {cfg.run} is a {run['kind']} run and --score {cfg.score} reads a "
+                            f"{'base pass-rate run' if source == 'base' else 'history'}; pick another --score or --run")
         pool = load_pool(run["pool"], cfg.data_dir)
         run_id = cfg.run
     else:
         if not cfg.pool:
             raise UserError("give --pool NAME (see `selector pools`) with --history FILE, or --run RUN_ID")
         pool = load_pool(cfg.pool, cfg.data_dir)
-        if cfg.model or (not cfg.history and pool.name in TRAINABLE_BY_DEFAULT):
+        if source == "base":
+            if cfg.history:
+                raise UserError(f"--score {cfg.score} ranks from the base model's answers, not from a history; drop --history")
+            run_id = _base_pass_run(cfg, pool)
+            store = Store.open(root)
+        elif cfg.model or (not cfg.history and pool.name in TRAINABLE_BY_DEFAULT):
             run_id = _history_run(cfg)
             if os.environ.get("RANK", "0") != "0":
                 return []  # `accelerate launch -m selector rank`: the main process ranks, once
@@ -113,10 +124,11 @@ def main(cfg: RankConfig) -> list[dict]:
     if not ids:
         raise UserError(f"run {run_id} recorded no rollouts yet; nothing to rank")
     history = score.History(ids, example, epoch, acc)
+    n_boot = cfg.bootstrap if len(set(epoch.tolist())) > 1 else 0  # one epoch: resampling epochs changes nothing
     rankings = {}
     for name in names:
-        ranked = score.rank(history, name, cfg.bootstrap, cfg.seed)
-        record_ranking(store, run_id, pool.name, name, ranked, cfg.bootstrap, cfg.seed)
+        ranked = score.rank(history, name, n_boot, cfg.seed)
+        record_ranking(store, run_id, pool.name, name, ranked, n_boot, cfg.seed)
         rankings[name] = ranked
     rows = ranking_rows(pool, rankings, cfg.score if cfg.score in rankings else names[0])
     shown = rows[: cfg.top] if cfg.top else rows
@@ -148,6 +160,24 @@ def _history_run(cfg: RankConfig) -> str:
                                        store=cfg.store, data_dir=cfg.data_dir), train)
 
 
+def _base_pass_run(cfg: RankConfig, pool) -> str:
+    """Run (or reuse) the base pass-rate run of the pool with the preset's model and sampling."""
+    from selector.errors import require_extra
+    from selector.pass_rate import spec_for
+    from selector.paths import store_dir
+    from selector.runs import TrainConfig, resolve_settings, training_options
+    from selector.store import Store
+
+    if cfg.pass_samples < 1:
+        raise UserError("--pass-samples must be >= 1")
+    require_extra("a base pass-rate run")
+    from trainer.pass_rate import measure
+
+    values = resolve_settings(TrainConfig(**training_options(cfg), pool=cfg.pool))
+    store = Store.open(store_dir(cfg.store), create=True)
+    return measure(spec_for(pool.name, values, cfg.pass_samples, cfg.seed), pool, store, values.get("torch_threads"))
+
+
 def _print(shown, rows, rankings, pool, run_id, cfg) -> None:
     from selector.cli.output import emit, save
 
@@ -156,7 +186,7 @@ def _print(shown, rows, rankings, pool, run_id, cfg) -> None:
     if cfg.json or cfg.csv:
         emit(shown, json_out=cfg.json, csv_out=cfg.csv)
         return
-    ci = "rank 90% CI" if cfg.bootstrap else None
+    ci = "rank 90% CI" if shown and shown[0]["ci_low"] is not None else None
     table = [{**r, "rank 90% CI": f"{r['ci_low']}-{r['ci_high']}" if r["ci_low"] is not None else None} for r in shown]
     cols = ["pi", "example_id", "score"] + ([ci] if ci else [])
     if len(rankings) > 1:  # compact: the rank under each score instead of the problem text
@@ -164,6 +194,8 @@ def _print(shown, rows, rankings, pool, run_id, cfg) -> None:
         cols += list(rankings) + ["answer"]
     else:
         cols += ["answer", "problem"]
+    if pool.planted:  # the toy pool's planted pathologies (wrong gold, unreachable): where they rank
+        cols.insert(cols.index("answer"), "planted")
     title = (f"{pool.name}: ranked by {cfg.score} over run {run_id}" if not cfg.compare
              else f"{pool.name}: rank under every score (sorted by {cfg.score}) over run {run_id}")
     interval = (f"; rank 90% CI: the ranks the example takes in 90% of {cfg.bootstrap} replicates with the epochs drawn "

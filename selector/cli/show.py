@@ -53,7 +53,7 @@ def main(cfg: ShowConfig) -> dict:
     example_id, ranking = resolve_name(store, pool.name, cfg.score, cfg.name)
     ex = pool.get(example_id)
     info = {"example_id": ex.id, "pool": pool.name, "answer": ex.answer, "problem": ex.problem,
-            "bad_gold": pool.bad_golds.get(ex.id), "score": cfg.score}
+            "bad_gold": pool.bad_golds.get(ex.id), "planted": ex.planted or None, "score": cfg.score}
     if ranking:
         mine = next((r for r in ranking if r["example_id"] == ex.id), None)
         info.update(run_id=ranking[0]["run_id"], ranking_id=ranking[0]["ranking_id"], of=len(ranking))
@@ -85,7 +85,8 @@ def _print(info: dict) -> None:
         ci = f", 90% CI rank {info['ci_low']}-{info['ci_high']}" if info.get("ci_low") is not None else ""
         head = f"{info['pi']} ({info['score']} {info['value']:.4f}{ci}) = {head}, ranked over run {info['run_id']}"
     console.print(Panel(escape(info["problem"]), title=escape(head), title_align="left"))
-    console.print(f"answer: {escape(info['answer'])!s}" + (f"   [red]unusable gold: {info['bad_gold']}[/red]" if info["bad_gold"] else ""))
+    console.print(f"answer: {escape(info['answer'])!s}" + (f"   [red]unusable gold: {info['bad_gold']}[/red]" if info["bad_gold"] else "")
+                  + (f"   [red]planted: {info['planted']}[/red]" if info.get("planted") else ""))
     if "history" in info:
         h = info["history"]
         mean = sum(h) / len(h) if h else float("nan")

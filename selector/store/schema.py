@@ -50,6 +50,16 @@ TABLES: dict[str, dict[str, str]] = {
         "seed": "int64", "examples": "string", "config": "string", "command": "string", "options": "string",
         "created_at": "timestamp", "dry_run": "bool",
     },
+    # `select validate`: Spearman's rho between a score and the 1-shot gain (`gain`: at the final or
+    # the best evaluated step) over a stratified sample of a ranking, with its bootstrap interval; one
+    # row per (score, gain) each time it is computed (`validation` = the validation's sweep name;
+    # view validation_latest keeps the latest).
+    "validations": {
+        "validation": "string", "score": "string", "gain": "string", "run_id": "string", "examples": "int32",
+        "runs_finished": "int32",
+        "spearman": "float64", "ci_low": "float64", "ci_high": "float64", "n_bootstrap": "int32", "seed": "int64",
+        "created_at": "timestamp", "code_version": "string",
+    },
     "rankings": {
         "ranking_id": "string", "run_id": "string", "pool": "string", "score": "string",
         "rank": "int32", "example_id": "string", "value": "float64", "ci_low": "int32",

@@ -12,6 +12,8 @@
 --   eval_problems, eval_scores, eval_average, run_eval_summary, pass_at_k(n, c, k)
 --   sweep_results, sweep_summary, sweep_base, run_results
 --   train_behaviour, eval_behaviour, run_saturation, reflection_words(text)
+--   eval_format, run_format_summary, run_post_saturation, sweep_detail, sweep_base_formatted
+--   validations, validation_gain, validation_latest
 -- Anything else is internal.
 
 -- The rows of a table: every part file of every shard, less the parts a compacted file replaces.
@@ -203,3 +205,70 @@ SELECT * FROM rankings WHERE ranking_id IN (
     SELECT ranking_id FROM (SELECT DISTINCT run_id, score, ranking_id, created_at FROM rankings)
     QUALIFY row_number() OVER (PARTITION BY run_id, score ORDER BY created_at DESC, ranking_id DESC) = 1
 );
+
+-- Each benchmark at each step: the share of answers in the right format (a boxed answer the
+-- grader could extract) and the accuracy among them. The paper's point that the 1-shot gain is
+-- beyond format: accuracy among formatted answers rises too, not only the share formatted.
+CREATE OR REPLACE VIEW eval_format AS
+SELECT run_id, step, benchmark, count(*) AS samples, avg(formatted::DOUBLE) AS formatted_rate,
+       avg(correct::DOUBLE) FILTER (WHERE formatted) AS accuracy_formatted
+FROM eval_samples GROUP BY run_id, step, benchmark;
+
+-- Each run's accuracy among formatted answers (averaged over benchmarks) before training and at
+-- its last evaluated step, and the share formatted then.
+CREATE OR REPLACE VIEW run_format_summary AS
+WITH a AS (SELECT run_id, step, avg(accuracy_formatted) AS accuracy_formatted, avg(formatted_rate) AS formatted_rate
+           FROM eval_format GROUP BY run_id, step)
+SELECT run_id, max(accuracy_formatted) FILTER (WHERE step = 0) AS base_formatted,
+       arg_max(accuracy_formatted, step) FILTER (WHERE step > 0) AS final_formatted,
+       max(formatted_rate) FILTER (WHERE step = 0) AS base_formatted_rate,
+       arg_max(formatted_rate, step) FILTER (WHERE step > 0) AS final_formatted_rate
+FROM a GROUP BY run_id;
+
+-- Post-saturation generalization (the paper's Fig. 2): the test accuracy at the first evaluated
+-- step at or after the run's training accuracy saturated (run_saturation), at its last evaluated
+-- step, and the difference (NULL where the run never saturated).
+CREATE OR REPLACE VIEW run_post_saturation AS
+SELECT s.run_id, s.saturation_step, min(a.step) FILTER (WHERE a.step >= s.saturation_step) AS at_step,
+       arg_min(a.accuracy, a.step) FILTER (WHERE a.step >= s.saturation_step) AS at_saturation,
+       arg_max(a.accuracy, a.step) AS final,
+       arg_max(a.accuracy, a.step) - arg_min(a.accuracy, a.step) FILTER (WHERE a.step >= s.saturation_step) AS after_saturation
+FROM run_saturation s JOIN eval_average a USING (run_id)
+WHERE s.saturation_step IS NOT NULL GROUP BY s.run_id, s.saturation_step;
+
+-- Every planned 1-shot run of every sweep with its gain: final test accuracy minus the base model's
+-- (the mean of the sweep's evaluations before training, sweep_base), the same for the best
+-- evaluated step, and the final gain among formatted answers. `select validate` averages them per
+-- example over seeds.
+CREATE OR REPLACE VIEW validation_gain AS
+WITH fb AS (SELECT s.sweep, avg(f.base_formatted) AS base_formatted FROM sweeps s JOIN run_format_summary f USING (run_id)
+            GROUP BY s.sweep)
+SELECT r.sweep, r.position, r.label, r.grp, r.seed, r.run_id, r.status, json_extract_string(s.examples, '$[0]') AS example_id,
+       r.final, r.best, b.base, r.final - b.base AS gain, r.best - b.base AS gain_best, f.final_formatted, fb.base_formatted,
+       f.final_formatted - fb.base_formatted AS gain_formatted
+FROM sweep_results r JOIN sweeps s USING (sweep, run_id) LEFT JOIN sweep_base b USING (sweep)
+LEFT JOIN run_format_summary f USING (run_id) LEFT JOIN fb USING (sweep)
+WHERE json_array_length(s.examples) = 1;
+
+CREATE OR REPLACE VIEW validations AS SELECT * FROM read_parquet('{root}/validations/*/*.parquet', union_by_name = true);
+
+-- The latest computation of each validation's correlations.
+CREATE OR REPLACE VIEW validation_latest AS
+SELECT * FROM validations QUALIFY rank() OVER (PARTITION BY validation ORDER BY created_at DESC) = 1;
+
+-- A sweep's planned items over seeds, beyond final accuracy: accuracy among formatted answers at
+-- the last evaluated step (mean, sd), and post-saturation generalization: over the runs whose
+-- training accuracy saturated, the mean saturation step and the mean change in test accuracy from
+-- the first evaluation at or after it to the last one.
+CREATE OR REPLACE VIEW sweep_detail AS
+SELECT r.sweep, r.label, r.grp, avg(f.final_formatted) AS final_formatted, stddev_samp(f.final_formatted) AS final_formatted_sd,
+       avg(f.final_formatted_rate) AS final_formatted_rate, count(p.run_id) AS saturated,
+       avg(p.saturation_step) AS saturation_step, avg(p.after_saturation) AS after_saturation,
+       stddev_samp(p.after_saturation) AS after_saturation_sd
+FROM sweep_results r LEFT JOIN run_format_summary f USING (run_id) LEFT JOIN run_post_saturation p USING (run_id)
+GROUP BY r.sweep, r.label, r.grp;
+
+-- The base model of a sweep among formatted answers (mean of its runs' step-0 evaluations).
+CREATE OR REPLACE VIEW sweep_base_formatted AS
+SELECT s.sweep, avg(f.base_formatted) AS base_formatted, avg(f.base_formatted_rate) AS base_formatted_rate
+FROM sweeps s JOIN run_format_summary f USING (run_id) WHERE f.base_formatted IS NOT NULL GROUP BY s.sweep;
