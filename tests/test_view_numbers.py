@@ -1,0 +1,302 @@
+"""The store's derived numbers (selector/store/views.sql) on hand-written facts, each expected value
+computed here in plain Python from the same facts: per-benchmark accuracy and pass@n, the
+average over benchmarks, base / final / best and the best step's tie rule (the earliest of equal
+accuracies, never step 0), a sweep's mean and sample standard deviation over seeds, the base
+model's row, pass@k against the binomial formula, epoch accuracy of imported histories, the
+first-seen order, a run's latest status and its config's seed and examples, the latest ranking.
+
+    python -m pytest tests/test_view_numbers.py -q
+
+One store is built once for the module (a few hundred rows); every test only reads it.
+"""
+
+import json
+import math
+import random
+import statistics
+from datetime import datetime, timedelta
+
+import pytest
+
+from selector.store import Store
+
+T0 = datetime(2025, 1, 1, 12, 0, 0)
+STEPS = (0, 10, 20, 30)
+BENCHMARKS = ("b1", "b2")
+
+
+def _problems(rng, step, bench, run_seed):
+    """(problem_id, n samples, c correct) of one run at one step on one benchmark."""
+    n_problems = {"b1": 3, "b2": 5}[bench]
+    return [(f"{bench}-{p}", 4, rng.randint(0, 4)) for p in range(n_problems)]
+
+
+# The sweep: label -> (group, seeds and the status each run ends with; None = planned, not started).
+PLAN = [
+    ("pi1", "1-shot", {1: "finished", 2: "finished", 3: "finished"}),
+    ("pi2", "1-shot", {1: "finished", 2: "failed"}),
+    ("{pi1,pi2}", "few-shot", {1: "finished"}),
+    ("pi9", "bottom", {1: None}),
+]
+
+
+def _facts():
+    """Every fact written, as plain Python: the expected values are computed from this."""
+    rng = random.Random(20)
+    runs, samples = {}, []
+    for label, grp, seeds in PLAN:
+        for seed, status in seeds.items():
+            run_id = f"{label}-s{seed}"
+            runs[run_id] = dict(label=label, grp=grp, seed=seed, status=status)
+            if status is None:
+                continue
+            steps = STEPS if status == "finished" else STEPS[:2]  # a failed run stopped after step 10
+            evals = {s: {b: _problems(rng, s, b, seed) for b in BENCHMARKS} for s in steps}
+            if run_id == "pi1-s1":
+                # The tie rule: steps 10 and 30 reach the same best accuracy; step 0 is higher still
+                # and must not count as a training step's best.
+                evals[30] = evals[10]
+                evals[20] = {b: [(p, n, 0) for p, n, _ in evals[10][b]] for b in BENCHMARKS}
+                evals[10] = {b: [(p, n, max(c, 1)) for p, n, c in evals[10][b]] for b in BENCHMARKS}
+                evals[30] = evals[10]
+                evals[0] = {b: [(p, n, n) for p, n, _ in evals[0][b]] for b in BENCHMARKS}
+            for s, by_bench in evals.items():
+                for b, problems in by_bench.items():
+                    for p, n, c in problems:
+                        samples += [(run_id, s, b, p, k, k < c) for k in range(n)]
+            runs[run_id]["evals"] = evals
+    return runs, samples
+
+
+RUNS, SAMPLES = _facts()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("views") / "s"
+    store = Store.open(root, create=True)
+    with store.writer("facts") as w:
+        w.append("runs", [{"run_id": r, "kind": "one_shot", "pool": "p", "model": "m", "grader_version": "g",
+                           "config": json.dumps({"seed": v["seed"], "examples": [v["label"], "x"]}),
+                           "code_version": "0", "created_at": T0, "host": "h"} for r, v in RUNS.items() if v["status"]])
+        events = []
+        for r, v in RUNS.items():
+            if v["status"]:
+                events += [{"run_id": r, "event_time": T0, "status": "running", "detail": "attempt 0"},
+                           {"run_id": r, "event_time": T0 + timedelta(minutes=5), "status": v["status"], "detail": ""}]
+        w.append("run_events", events)
+        w.append("eval_samples", [{"run_id": r, "attempt": 0, "step": s, "benchmark": b, "problem_id": p, "sample_index": k,
+                                   "completion": "", "extracted": "", "correct": ok, "formatted": True,
+                                   "completion_tokens": 1, "grader_version": "g"} for r, s, b, p, k, ok in SAMPLES])
+        position = 0
+        rows = []
+        for seed in (1, 2, 3):
+            for label, grp, seeds in PLAN:
+                if seed in seeds:
+                    rows.append({"sweep": "sw", "position": position, "run_id": f"{label}-s{seed}", "label": label, "grp": grp,
+                                 "seed": seed, "examples": "[]", "config": "{}", "command": "", "options": "{}",
+                                 "created_at": T0, "dry_run": False})
+                    position += 1
+        w.append("sweeps", rows)
+    return Store.open(root)
+
+
+# --------------------------------------------------------------------------- expected values, by hand
+
+
+def _accuracy(problems):
+    return sum(c / n for _, n, c in problems) / len(problems)
+
+
+def _average(by_bench):
+    return sum(_accuracy(p) for p in by_bench.values()) / len(by_bench)
+
+
+def _summary(run_id):
+    """(base, final, final_step, best, best_step) of one run, or Nones."""
+    evals = RUNS[run_id].get("evals")
+    if not evals:
+        return (None,) * 5
+    avg = {s: _average(b) for s, b in evals.items()}
+    trained = [s for s in sorted(avg) if s > 0]
+    best = max(avg[s] for s in trained)
+    return avg.get(0), avg[trained[-1]], trained[-1], best, min(s for s in trained if avg[s] == best)
+
+
+def _approx(x):
+    return None if x is None else pytest.approx(x, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- the views
+
+
+def test_eval_scores_are_mean_accuracy_and_pass_at_n_over_problems(store):
+    got = {(r["run_id"], r["step"], r["benchmark"]): r for r in store.rows("SELECT * FROM eval_scores")}
+    want = {(run_id, s, b): p for run_id, v in RUNS.items() for s, by in v.get("evals", {}).items() for b, p in by.items()}
+    assert set(got) == set(want)
+    for key, problems in want.items():
+        row = got[key]
+        expected = (len(problems), 4, _accuracy(problems), sum(c > 0 for _, _, c in problems) / len(problems))
+        actual = (row["problems"], row["samples"], row["accuracy"], row["pass_at_n"])
+        assert actual == (expected[0], expected[1], _approx(expected[2]), _approx(expected[3])), (key, expected, actual)
+
+
+def test_eval_average_is_the_mean_over_benchmarks(store):
+    for r in store.rows("SELECT * FROM eval_average"):
+        by_bench = RUNS[r["run_id"]]["evals"][r["step"]]
+        want = (2, "b1,b2", _average(by_bench))
+        assert (r["n_benchmarks"], r["benchmarks"], r["accuracy"]) == (want[0], want[1], _approx(want[2])), (r, want)
+
+
+def test_run_summary_base_final_and_best_with_the_earliest_best_step(store):
+    got = {r["run_id"]: r for r in store.rows("SELECT * FROM run_eval_summary")}
+    assert set(got) == {r for r, v in RUNS.items() if v.get("evals")}
+    for run_id, row in got.items():
+        want = _summary(run_id)
+        actual = (row["base"], row["final"], row["final_step"], row["best"], row["best_step"])
+        assert actual == (_approx(want[0]), _approx(want[1]), want[2], _approx(want[3]), want[4]), (run_id, want, actual)
+    # The designed tie: steps 10 and 30 equal and best, step 0 above both.
+    tied = got["pi1-s1"]
+    assert (tied["best_step"], tied["final_step"], tied["final"] == tied["best"], tied["base"]) == (10, 30, True, 1.0)
+
+
+def test_sweep_summary_is_the_mean_and_sample_deviation_over_seeds(store):
+    rows = store.sweep_summary("sw")
+    assert [r["label"] for r in rows] == [label for label, _, _ in PLAN]  # in plan order
+    for (label, grp, seeds), row in zip(PLAN, rows):
+        summaries = [_summary(f"{label}-s{s}") for s in seeds]
+        finals = [x[1] for x in summaries if x[1] is not None]
+        bests = [x[3] for x in summaries if x[3] is not None]
+        bases = [x[0] for x in summaries if x[0] is not None]
+
+        def mean(v):
+            return statistics.fmean(v) if v else None
+
+        def sd(v):
+            return statistics.stdev(v) if len(v) > 1 else None  # sample (n - 1) deviation
+
+        want = {"grp": grp, "runs": len(seeds), "finished": sum(s == "finished" for s in seeds.values()),
+                "base": _approx(mean(bases)), "final": _approx(mean(finals)), "final_sd": _approx(sd(finals)),
+                "best": _approx(mean(bests)), "best_sd": _approx(sd(bests)), "benchmarks": "b1,b2" if finals else None}
+        actual = {k: row[k] for k in want}
+        assert actual == want, (label, want, actual)
+    pi1 = rows[0]
+    # Three seeds: the sample deviation is sqrt(3/2) times the population one, so the two differ.
+    finals = [_summary(f"pi1-s{s}")[1] for s in (1, 2, 3)]
+    assert pi1["final_sd"] == pytest.approx(statistics.pstdev(finals) * math.sqrt(3 / 2)) and statistics.pstdev(finals) > 0
+
+
+def test_sweep_results_list_every_planned_run_with_its_status(store):
+    got = [(r["label"], r["seed"], r["status"], r["final_step"]) for r in store.sweep_results("sw")]
+    want = []
+    for seed in (1, 2, 3):
+        for label, _, seeds in PLAN:
+            if seed in seeds:
+                s = _summary(f"{label}-s{seed}")
+                want.append((label, seed, seeds[seed] or "planned", s[2]))
+    assert got == want
+
+
+def test_sweep_base_is_the_mean_of_the_runs_step_0(store):
+    bases = [_summary(r)[0] for r in RUNS if _summary(r)[0] is not None]
+    got = store.sweep_base("sw")
+    assert (got["base"], got["runs"], got["benchmarks"]) == (_approx(statistics.fmean(bases)), len(bases), "b1,b2")
+    assert store.sweep_base("nope") is None
+
+
+def test_run_results_read_seed_and_examples_from_the_config(store):
+    got = {r["run_id"]: r for r in store.rows("SELECT * FROM run_results")}
+    for run_id, v in RUNS.items():
+        if not v["status"]:
+            assert run_id not in got
+            continue
+        r = got[run_id]
+        s = _summary(run_id)
+        assert (r["seed"], r["examples"], r["status"], r["final_step"], r["best_step"]) == (
+            v["seed"], f"{v['label']},x", v["status"], s[2], s[4]), (run_id, r)
+
+
+PASS_AT_K = [(n, c, k) for n in (1, 2, 5, 8) for c in range(0, n + 1) for k in (1, 2, 4, 8)]
+
+
+def test_pass_at_k_is_one_minus_the_chance_that_k_draws_miss(tmp_path):
+    store = Store.open(tmp_path / "s", create=True)
+    for n, c, k in PASS_AT_K:
+        got = store.rows("SELECT pass_at_k(?, ?, ?) AS p", [n, c, k])[0]["p"]
+        # Chen et al. 2021: 1 - C(n - c, k) / C(n, k); undefined when k > n.
+        want = None if k > n else 1 - math.comb(n - c, k) / math.comb(n, k)
+        assert got == _approx(want), (n, c, k, want, got)
+
+
+# --------------------------------------------------------------------------- histories, order, status, rankings
+
+
+@pytest.fixture(scope="module")
+def history_store(tmp_path_factory):
+    store = Store.open(tmp_path_factory.mktemp("hist") / "s", create=True)
+    with store.writer("h") as w:
+        # An imported history: acc and n per appearance; first_seen is the key's position.
+        w.append("history_import", [
+            {"run_id": "imp", "example_id": ex, "first_seen": fs, "epoch": e, "acc": acc, "n": 8}
+            for ex, fs, accs in (("b", 0, [0.375, 1.0]), ("a", 1, [0.125]))
+            for e, acc in enumerate(accs, 1)])
+        # Recorded rollouts: step 1 meets y (batch 0) then x (batch 1); step 2 meets z first; x is
+        # also met again at step 3 by a later attempt.
+        rows = []
+        for step, batch, ex, correct in ((1, 0, "y", [1, 0]), (1, 1, "x", [1, 1]), (2, 0, "z", [0, 0]), (2, 1, "y", [1, 1]),
+                                         (3, 0, "x", [0, 1])):
+            rows += [{"run_id": "rec", "attempt": 0, "step": step, "epoch": (step + 1) // 2, "example_id": ex,
+                      "batch_index": batch, "sample_index": k, "correct": bool(c)} for k, c in enumerate(correct)]
+        w.append("rollouts", rows)
+        w.append("rollouts", [{"run_id": "rec", "attempt": 1, "step": 3, "epoch": 2, "example_id": "x", "batch_index": 0,
+                               "sample_index": k, "correct": True} for k in range(2)])
+        # Rankings: two of "rec" by variance (the later one wins), one by lim.
+        w.append("rankings", [
+            {"ranking_id": rid, "run_id": "rec", "pool": "p", "score": score, "rank": r, "example_id": ex, "value": 0.0,
+             "n_bootstrap": 0, "seed": 0, "created_at": T0 + timedelta(minutes=minutes), "code_version": "0"}
+            for rid, score, minutes, order in (("old", "variance", 0, "xyz"), ("new", "variance", 1, "zyx"), ("l", "lim", 0, "yxz"))
+            for r, ex in enumerate(order, 1)])
+        # Run events: the latest event wins; at the same time, the status later in the alphabet.
+        w.append("runs", [{"run_id": r, "kind": "history", "pool": "p", "model": "m", "config": "{}", "grader_version": "g",
+                           "code_version": "0", "created_at": T0, "host": "h"} for r in ("e1", "e2")])
+        w.append("run_events", [
+            {"run_id": "e1", "event_time": T0, "status": "running", "detail": "a0"},
+            {"run_id": "e1", "event_time": T0 + timedelta(seconds=1), "status": "interrupted", "detail": "ctrl-c"},
+            {"run_id": "e2", "event_time": T0, "status": "finished", "detail": "x"},
+            {"run_id": "e2", "event_time": T0, "status": "failed", "detail": "y"}])
+    return Store.open(store.root)
+
+
+def test_epoch_accuracy_of_an_imported_history_counts_correct_rollouts(history_store):
+    got = history_store.rows("SELECT example_id, epoch, n_correct, n, acc FROM epoch_accuracy WHERE run_id = 'imp' "
+                             "ORDER BY example_id, epoch")
+    want = [("a", 1, 1, 8, 0.125), ("b", 1, 3, 8, 0.375), ("b", 2, 8, 8, 1.0)]  # n_correct = acc x n
+    assert [tuple(r.values()) for r in got] == want
+
+
+def test_epoch_and_step_accuracy_of_recorded_rollouts_use_the_latest_attempt(history_store):
+    got = history_store.rows("SELECT example_id, epoch, n_correct, n, acc FROM epoch_accuracy WHERE run_id = 'rec' "
+                             "ORDER BY example_id, epoch")
+    # x: epoch 1 (step 1) 2/2, epoch 2 (step 3, attempt 1 replaces attempt 0) 2/2; y: epoch 1 = steps 1, 2: 3/4.
+    assert [tuple(r.values()) for r in got] == [("x", 1, 2, 2, 1.0), ("x", 2, 2, 2, 1.0), ("y", 1, 3, 4, 0.75),
+                                                ("z", 1, 0, 2, 0.0)]
+    steps = history_store.rows("SELECT step, example_id, n_correct, n, acc FROM step_accuracy ORDER BY step, example_id")
+    assert [tuple(r.values()) for r in steps] == [(1, "x", 2, 2, 1.0), (1, "y", 1, 2, 0.5), (2, "y", 2, 2, 1.0),
+                                                  (2, "z", 0, 2, 0.0), (3, "x", 2, 2, 1.0)]
+
+
+def test_example_order_is_first_step_then_batch_position(history_store):
+    got = history_store.rows("SELECT run_id, example_id, first_seen FROM example_order ORDER BY run_id, first_seen")
+    assert [tuple(r.values()) for r in got] == [("imp", "b", 0), ("imp", "a", 1),
+                                                ("rec", "y", 0), ("rec", "x", 1), ("rec", "z", 2)]
+
+
+def test_scores_keep_the_latest_ranking_of_each_run_and_score(history_store):
+    got = history_store.rows("SELECT score, ranking_id, string_agg(example_id, '' ORDER BY rank) AS o FROM scores "
+                             "GROUP BY score, ranking_id ORDER BY score")
+    assert [tuple(r.values()) for r in got] == [("lim", "l", "yxz"), ("variance", "new", "zyx")]
+
+
+def test_run_status_is_the_latest_event_ties_by_status(history_store):
+    got = {r["run_id"]: (r["status"], r["detail"]) for r in history_store.rows("SELECT * FROM run_status")}
+    assert got == {"e1": ("interrupted", "ctrl-c"), "e2": ("finished", "x")}
