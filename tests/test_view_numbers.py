@@ -300,3 +300,69 @@ def test_scores_keep_the_latest_ranking_of_each_run_and_score(history_store):
 def test_run_status_is_the_latest_event_ties_by_status(history_store):
     got = {r["run_id"]: (r["status"], r["detail"]) for r in history_store.rows("SELECT * FROM run_status")}
     assert got == {"e1": ("interrupted", "ctrl-c"), "e2": ("finished", "x")}
+
+
+# --------------------------------------------------------------------------- the results table (selector/results.py)
+
+
+def _pct(x):
+    return "" if x is None else f"{100 * x:.1f}"
+
+
+def test_results_table_shows_mean_plus_minus_sample_sd_and_the_difference_to_base(store):
+    from selector.results import sweep_table
+
+    table, cols, caption = sweep_table(store, "sw")
+    assert cols == ["run", "group", "finished", "final (%)", "best (%)", "vs base"]
+    bases = [_summary(r)[0] for r in RUNS if _summary(r)[0] is not None]
+    base = statistics.fmean(bases)
+    want = [{"run": "base model", "group": "", "finished": "", "final (%)": _pct(base), "best (%)": "", "vs base": ""}]
+    for label, grp, seeds in PLAN:
+        summaries = [_summary(f"{label}-s{s}") for s in seeds]
+        finals = [x[1] for x in summaries if x[1] is not None]
+        bests = [x[3] for x in summaries if x[3] is not None]
+
+        def pm(v):
+            if not v:
+                return ""
+            return _pct(statistics.fmean(v)) + (f" ± {100 * statistics.stdev(v):.1f}" if len(v) > 1 else "")
+
+        finished = sum(s == "finished" for s in seeds.values())
+        want.append({"run": label, "group": grp, "finished": f"{finished}/{len(seeds)}", "final (%)": pm(finals),
+                     "best (%)": pm(bests),
+                     "vs base": f"{100 * (statistics.fmean(finals) - base):+.1f}" if finals else ""})
+    assert table == want
+    assert "±" in table[1]["final (%)"] and table[-1]["final (%)"] == ""  # three seeds; a planned-only item
+    assert caption == "accuracy = mean over b1,b2; final = last evaluated step, best = best evaluated step; mean ± sd over seeds"
+
+
+def test_results_by_run_shows_each_runs_numbers_in_plan_order(store):
+    from selector.results import sweep_table
+
+    table, cols, _ = sweep_table(store, "sw", by_run=True)
+    assert cols == ["run", "group", "seed", "status", "base", "final", "final_step", "best", "best_step", "run_id"]
+    want = []
+    for seed in (1, 2, 3):
+        for label, grp, seeds in PLAN:
+            if seed in seeds:
+                base, final, final_step, best, best_step = _summary(f"{label}-s{seed}")
+                want.append({"run": label, "group": grp, "seed": seed, "status": seeds[seed] or "planned", "base": _pct(base),
+                             "final": _pct(final), "final_step": final_step, "best": _pct(best), "best_step": best_step,
+                             "run_id": f"{label}-s{seed}"})
+    assert [{c: r[c] for c in cols} for r in table] == want
+
+
+def test_results_before_a_sweep_show_every_run_oldest_first(store):
+    from selector.results import run_rows, run_table
+
+    rows = run_rows(store)
+    table, cols, caption = run_table(rows)
+    started = sorted(r for r, v in RUNS.items() if v["status"])  # all created at T0: by run id
+    assert [r["run_id"] for r in table] == started
+    for r in table:
+        base, final, final_step, best, best_step = _summary(r["run_id"])
+        v = RUNS[r["run_id"]]
+        assert (r["seed"], r["examples"], r["base (%)"], r["final (%)"], r["final_step"], r["best (%)"], r["best_step"]) == (
+            v["seed"], f"{v['label']},x", _pct(base), _pct(final), final_step, _pct(best), best_step), r
+    assert caption.startswith("accuracy = mean over b1,b2; base = before training")
+    assert run_table([])[2] == "no run has evaluations yet"
