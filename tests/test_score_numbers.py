@@ -14,6 +14,7 @@ a Fraction from lists.
 """
 
 import math
+import warnings
 from collections import Counter
 from fractions import Fraction
 
@@ -80,20 +81,55 @@ def _ref_interval(lists, epochs, name, n, seed):
 
 
 # Accuracies k/8, as with 8 rollouts; "e4" sits out epochs 2-5 and "e5" is seen at epoch 6 only,
-# so some replicates never draw its epoch and it has no score there (ranked last).
+# so some replicates never draw its epoch and it has no score there (ranked last); "e7" is the only
+# example seen at epoch 7 (the pool's mean there is its own accuracy).
 LISTS = [[0, 1, 0, 1, 0, 1], [3 / 8, 5 / 8, 4 / 8, 4 / 8, 2 / 8, 6 / 8], [1, 1, 7 / 8, 1, 1, 1], [0, 0, 1 / 8, 0, 2 / 8, 0],
-         [5 / 8, 1 / 8], [1 / 8], [4 / 8, 4 / 8, 4 / 8, 4 / 8, 4 / 8, 4 / 8]]
-EPOCHS = [[1, 2, 3, 4, 5, 6]] * 4 + [[1, 6], [6], [1, 2, 3, 4, 5, 6]]
+         [5 / 8, 1 / 8], [1 / 8], [4 / 8, 4 / 8, 4 / 8, 4 / 8, 4 / 8, 4 / 8], [6 / 8, 3 / 8]]
+EPOCHS = [[1, 2, 3, 4, 5, 6]] * 4 + [[1, 6], [6], [1, 2, 3, 4, 5, 6], [1, 7]]
 IDS = [f"e{i}" for i in range(len(LISTS))]
 
 
 @pytest.mark.parametrize("name", ["variance", "lim", "learnability", "mean_acc"])
-@pytest.mark.parametrize("n,seed", [(20, 0), (41, 7)], ids=["n20-seed0", "n41-seed7"])
+@pytest.mark.parametrize("n,seed", [(1, 3), (20, 0), (41, 7), (130, 5)], ids=["n1", "n20-seed0", "n41-seed7", "n130-seed5"])
 def test_rank_interval_bounds_equal_an_exact_reimplementation(name, n, seed):
+    # n1: one replicate, the interval is its ranks; n41: (n - 1) / 20 whole, the percentile's edge;
+    # n130: more than one block of 64 replicates.
     h = History.from_lists(IDS, LISTS, EPOCHS)
-    got = bootstrap_rank_interval(h, name, n, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # undefined scores are NaN without a RuntimeWarning
+        got = bootstrap_rank_interval(h, name, n, seed)
     want = _ref_interval(LISTS, EPOCHS, name, n, seed)
     assert (list(got[0]), list(got[1])) == want, f"{name}: expected (low, high) {want}, got {got}"
+
+
+@pytest.mark.parametrize("name", ["variance", "lim"])
+def test_a_score_without_a_weighted_form_is_bootstrapped_replicate_by_replicate(monkeypatch, name):
+    from selector import score
+
+    plain = score.Score(score.SCORES[name].fn, "the same score, no weighted form")
+    monkeypatch.setitem(score.SCORES, "plain", plain)
+    # Continuous accuracies: no two examples tie in a replicate, so np.std's float noise over
+    # repeated entries cannot order them (k/8 accuracies would tie, and noise break the ties).
+    rng = np.random.default_rng(8)
+    lists = [list(rng.random(6)) for _ in range(8)]
+    epochs = [[1, 2, 3, 4, 5, 6]] * 8
+    h = History.from_lists([f"c{i}" for i in range(8)], lists, epochs)
+    got = bootstrap_rank_interval(h, "plain", 20, 4)
+    want = _ref_interval(lists, epochs, name, 20, 4)
+    assert (list(got[0]), list(got[1])) == want, f"expected {want}, got {got}"
+
+
+def test_rank_defaults_are_variance_200_replicates_seed_0():
+    h = History.from_lists(IDS, LISTS, EPOCHS)
+    ranked = rank(h)
+    low, high = _ref_interval(LISTS, EPOCHS, "variance", 200, 0)
+    assert [(r.example_id, r.ci_low, r.ci_high) for r in ranked] == [
+        (r.example_id, low[IDS.index(r.example_id)], high[IDS.index(r.example_id)]) for r in rank(h, "variance", 0)]
+
+
+def test_an_empty_history_is_one_line():
+    with pytest.raises(UserError, match="^the history is empty: nothing to rank$"):
+        History.from_lists([], [])
 
 
 @pytest.mark.parametrize("name", ["variance", "lim", "learnability", "mean_acc"])
@@ -181,7 +217,9 @@ def test_an_example_with_an_undefined_lim_ranks_last_among_defined_ones():
     # "a" is seen only at epoch 3, where the whole pool is perfect: its LIM is undefined (0/0).
     ids = ["a", "b", "c"]
     h = History.from_lists(ids, [[1.0], [0.0, 1.0, 1.0], [0.5, 0.5, 1.0]], [[3], [1, 2, 3], [1, 2, 3]])
-    ranked = rank(h, "lim", n_bootstrap=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NaN, quietly: no RuntimeWarning on the user's terminal
+        ranked = rank(h, "lim", n_bootstrap=0)
     assert [r.example_id for r in ranked][-1] == "a" and math.isnan(ranked[-1].value), ranked
     # Pool means .25, .75, 1 at epochs 1-3. b: 1 - (.25^2 + .25^2 + 0) / (.75^2 + .25^2 + 0) = 0.8;
     # c: 1 - (.25^2 + .25^2 + 0) / (the same) = 0.8.
@@ -204,6 +242,8 @@ def test_spearman_equals_scipy_on_fixed_rankings():
         want = scipy_stats.spearmanr(a, b).statistic
         assert spearman(a, b) == pytest.approx(want, abs=1e-12), (b, want, spearman(a, b))
     assert math.isnan(spearman([1], [1]))
+    assert spearman([1, 2], [1, 2]) == pytest.approx(scipy_stats.spearmanr([1, 2], [1, 2]).statistic) == 1.0  # two examples: defined
+    assert spearman([1, 2], [2, 1]) == pytest.approx(-1.0)
 
 
 def _ranked(order_ids, values=None):
