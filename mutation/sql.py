@@ -25,7 +25,11 @@ TESTS = ["tests/test_view_numbers.py", "tests/test_store.py", "tests/test_reliab
          "tests/test_reliability.py::test_ties_keep_the_order_in_which_a_run_first_met_the_examples",
          "tests/test_report.py::test_reflection_words_counts_the_papers_words",
          "tests/test_report.py::test_behaviour_and_saturation_views_from_hand_written_rows",
-         "tests/test_compact.py", "tests/test_sweep.py::test_results_before_any_sweep_lists_every_run_with_its_evaluations"]
+         "tests/test_compact.py", "tests/test_sweep.py::test_results_before_any_sweep_lists_every_run_with_its_evaluations",
+         # the slow crash and multi-process tests hold the writers, not the views: left out
+         "--deselect", "tests/test_compact.py::test_a_crash_between_any_two_steps_leaves_every_row_exactly_once",
+         "--deselect", "tests/test_compact.py::test_a_real_sigkill_at_random_moments_never_loses_or_doubles_a_row",
+         "--deselect", "tests/test_store.py::test_two_processes_write_two_shards_and_readers_see_one_store"]
 
 # (name, pattern, replacement): every match of the pattern is one mutant (one place at a time).
 RULES = [
@@ -140,6 +144,7 @@ def run(repo: Path, work: Path) -> dict:
     survived, killed, diffs = [], 0, {}
     found = mutants(original)
     for i, (rule, line, mutated) in enumerate(found):
+        print(f"\r  views.sql: {i + 1}/{len(found)}", end="", flush=True, file=sys.stderr)
         if _run_one(work, mutated, max(30.0, 10 * clean_s)):
             killed += 1
         else:
