@@ -33,7 +33,7 @@ SURVIVORS = REPO / "tests" / "mutation_survivors.md"
 # Only fast tests (seconds): each mutant runs those of them that reach the mutated function.
 MODULES = {
     "score": ("selector/score.py", None, ["tests/test_score.py", "tests/test_score_numbers.py"]),
-    "ranking": ("selector/ranking.py", None, ["tests/test_score_numbers.py"]),
+    "ranking": ("selector/ranking.py", None, ["tests/test_score_numbers.py", "tests/test_ranking_store.py"]),
     "grader": ("selector/grader.py",
                [f"selector.grader.x_{f}__mutmut_*" for f in ("_fast_verdict", "_parses_surely", "_prepare", "_plain_decimal")],
                ["tests/test_grader_decimals.py", "tests/test_grader_fast_path.py"]),
