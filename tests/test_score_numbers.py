@@ -311,3 +311,10 @@ def test_ranking_rows_put_each_scores_rank_and_value_beside_the_primary_order():
     ]
     one = ranking_rows(pool, {"lim": rankings["lim"]}, "lim")
     assert [set(r) for r in one] == [{"rank", "pi", "example_id", "score", "ci_low", "ci_high", "answer", "problem"}] * 2
+
+
+def test_compare_counts_the_shared_top_16_by_default():
+    ids = [f"q{i:02d}" for i in range(20)]
+    got = correlations({"variance": _ranked(ids), "lim": _ranked(ids[::-1])})
+    # Top 16 of each: q00..q15 and q19..q04 share q04..q15, 12 examples; the rankings are reversed.
+    assert got["variance", "lim"] == (pytest.approx(-1.0), 12) and got["lim", "lim"] == (pytest.approx(1.0), 16)
