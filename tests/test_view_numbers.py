@@ -366,3 +366,44 @@ def test_results_before_a_sweep_show_every_run_oldest_first(store):
             v["seed"], f"{v['label']},x", _pct(base), _pct(final), final_step, _pct(best), best_step), r
     assert caption.startswith("accuracy = mean over b1,b2; base = before training")
     assert run_table([])[2] == "no run has evaluations yet"
+
+
+RUN_ROWS = [
+    # (a run_results row, what the table shows for seed and examples)
+    ({"run_id": "h", "kind": "history", "seed": 0, "examples": None, "base": None, "final": None, "best": None,
+      "benchmarks": None}, 0, "(whole pool)"),
+    ({"run_id": "i", "kind": "imported", "seed": None, "examples": None, "base": None, "final": None, "best": None,
+      "benchmarks": None}, "", ""),
+    ({"run_id": "e", "kind": "eval", "seed": None, "examples": None, "base": 0.25, "final": None, "best": None,
+      "benchmarks": "toy"}, "", ""),
+    ({"run_id": "o", "kind": "one_shot", "seed": 2, "examples": "a,b", "base": 0.25, "final": 0.5, "best": 0.625,
+      "benchmarks": "b1,b2"}, 2, "a,b"),
+]
+
+
+def test_the_runs_table_fills_seed_examples_and_percentages():
+    from selector.results import run_table
+
+    rows = [dict(r, final_step=None, best_step=None, pool="p", status="finished") for r, _, _ in RUN_ROWS]
+    table, cols, caption = run_table(rows)
+    assert cols == ["run_id", "kind", "pool", "status", "seed", "examples", "base (%)", "final (%)", "final_step", "best (%)",
+                    "best_step"]
+    for (row, seed, examples), got in zip(RUN_ROWS, table):
+        want = {**row, "final_step": None, "best_step": None, "pool": "p", "status": "finished", "seed": seed,
+                "examples": examples, "base (%)": _pct(row["base"]), "final (%)": _pct(row["final"]), "best (%)": _pct(row["best"])}
+        assert got == want, (row["run_id"], want, got)
+    # Two benchmark sets: both named, in order, ';'-separated.
+    assert caption == ("accuracy = mean over b1,b2; toy; base = before training, final = last evaluated step, "
+                       "best = best evaluated step")
+
+
+def test_the_sweep_table_uses_the_rows_it_is_given_and_says_when_nothing_is_evaluated(store):
+    from selector.results import sweep_rows, sweep_table
+
+    per_run = store.sweep_results("sw")[:2]
+    table, _, _ = sweep_table(store, "sw", by_run=True, per_run=per_run)
+    assert [r["run_id"] for r in table] == [r["run_id"] for r in per_run]
+    assert [r["run"] for r in sweep_rows(store, "sw")] == [label for label, _, _ in PLAN]  # by item, by default
+    assert sweep_rows(store, "sw", True, per_run) == sweep_rows(store, "sw", by_run=True)[:2]
+    assert sweep_table(store, "nope") == ([], ["run", "group", "finished", "final (%)", "best (%)", "vs base"],
+                                          "no evaluations recorded yet")
