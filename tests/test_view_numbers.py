@@ -407,3 +407,110 @@ def test_the_sweep_table_uses_the_rows_it_is_given_and_says_when_nothing_is_eval
     assert sweep_rows(store, "sw", True, per_run) == sweep_rows(store, "sw", by_run=True)[:2]
     assert sweep_table(store, "nope") == ([], ["run", "group", "finished", "final (%)", "best (%)", "vs base"],
                                           "no evaluations recorded yet")
+
+
+# --------------------------------------------------------------------------- edges of the summaries, behaviour, leases
+
+
+def _eval_rows(run_id, step, problems, grader="g"):
+    """problems: [(problem_id, [correct, ...])] at one step on benchmark "b"."""
+    return [{"run_id": run_id, "attempt": 0, "step": step, "benchmark": "b", "problem_id": p, "sample_index": k,
+             "completion": "", "extracted": "", "correct": ok, "formatted": True, "completion_tokens": 1,
+             "grader_version": grader} for p, oks in problems for k, ok in enumerate(oks)]
+
+
+def test_a_run_evaluated_before_training_only_has_a_base_and_nothing_else(tmp_path):
+    store = Store.open(tmp_path / "s", create=True)
+    with store.writer("x") as w:
+        w.append("eval_samples", _eval_rows("only-base", 0, [("p1", [True, False])]))  # `select eval`: step 0 only
+        # Steps 0 and 1: step 1 is the last and the best; step 0 ties it and still is not the best step.
+        w.append("eval_samples", _eval_rows("one-step", 0, [("p1", [True, False])]) + _eval_rows("one-step", 1, [("p1", [False, True])]))
+    got = {r["run_id"]: (r["base"], r["final"], r["final_step"], r["best"], r["best_step"])
+           for r in store.rows("SELECT * FROM run_eval_summary")}
+    assert got == {"only-base": (0.5, None, None, None, None), "one-step": (0.5, 0.5, 1, 0.5, 1)}
+
+
+def test_samples_is_the_fewest_per_problem_and_the_grader_the_oldest(tmp_path):
+    store = Store.open(tmp_path / "s", create=True)
+    with store.writer("x") as w:
+        w.append("eval_samples", _eval_rows("r", 0, [("p1", [True, True, False, False])], grader="g1")
+                 + _eval_rows("r", 0, [("p2", [True, False])], grader="g2"))
+    (row,) = store.rows("SELECT * FROM eval_scores")
+    # avg@n per problem: (2/4 + 1/2) / 2; pass@n: both problems solved at least once.
+    assert (row["problems"], row["samples"], row["accuracy"], row["pass_at_n"], row["grader_version"]) == (2, 2, 0.5, 1.0, "g1")
+    problems = store.rows("SELECT problem_id, n, c, grader_version FROM eval_problems ORDER BY problem_id")
+    assert [tuple(r.values()) for r in problems] == [("p1", 4, 2, "g1"), ("p2", 2, 1, "g2")]
+
+
+def test_the_sweeps_view_holds_exactly_the_planned_rows(store):
+    planned = sum(len(seeds) for _, _, seeds in PLAN)
+    assert store.rows("SELECT count(*) AS n, count(sweep) AS named, bool_or(dry_run) AS dry FROM sweeps") == [
+        {"n": planned, "named": planned, "dry": False}]
+
+
+def _rollout(run_id, step, k, correct, text="x"):
+    return {"run_id": run_id, "attempt": 0, "step": step, "epoch": 1, "example_id": "e", "batch_index": 0, "sample_index": k,
+            "completion": text, "correct": correct, "completion_tokens": 10 + k}
+
+
+def test_behaviour_per_step_averages_rollouts_and_keeps_each_metric_apart(tmp_path):
+    store = Store.open(tmp_path / "s", create=True)
+    texts = ["Let me recheck. Recheck!", "fine", "rethink", "fine"]  # 2, 0, 1, 0 reflection words
+    with store.writer("x") as w:
+        w.append("rollouts", [_rollout("a", 1, k, k < 3, texts[k]) for k in range(4)])
+        w.append("metrics", [{"run_id": "a", "attempt": 0, "step": 1, "name": n, "value": v}
+                             for n, v in (("entropy", 0.7), ("kl", 0.01), ("loss", -0.3), ("reward", 0.75))])
+        w.append("eval_samples", [dict(r, completion=texts[i]) for i, r in enumerate(_eval_rows("a", 1, [(f"p{i}", [True]) for i in range(4)]))])
+    (t,) = store.rows("SELECT * FROM train_behaviour")
+    assert (t["rollouts"], t["accuracy"], t["completion_tokens"], t["reflection_words"], t["reflection_rate"],
+            t["entropy"], t["kl"], t["loss"]) == (4, 0.75, 11.5, 0.75, 0.5, 0.7, 0.01, -0.3)
+    (e,) = store.rows("SELECT * FROM eval_behaviour")
+    assert (e["completions"], e["reflection_words"], e["reflection_rate"]) == (4, 0.75, 0.5)
+
+
+def test_saturation_is_the_first_step_whose_5_step_mean_reaches_90_percent_per_run(tmp_path):
+    store = Store.open(tmp_path / "s", create=True)
+    # Run "a": steps 1-4 all correct, step 5 half: the mean of steps 1..5 is exactly 0.9 (first at
+    # step 5; the windows before it are shorter and at 1.0 from step 1). Run "b" is never above 0.5.
+    acc = {"a": [1, 1, 1, 1, 0.5], "b": [0.5] * 5}
+    with store.writer("x") as w:
+        w.append("rollouts", [_rollout(r, s, k, k < 4 * a) for r, accs in acc.items() for s, a in enumerate(accs, 1)
+                               for k in range(4)])
+    got = {r["run_id"]: r["saturation_step"] for r in store.rows("SELECT * FROM run_saturation")}
+    assert got == {"a": 1, "b": None}
+    with store.writer("y") as w:  # "c": 0.5, then four steps at 1: windows 0.5, .75, .83, .875, 0.9 at step 5
+        w.append("rollouts", [_rollout("c", s, k, k < 4 * a) for s, a in enumerate([0.5, 1, 1, 1, 1], 1) for k in range(4)])
+    got = {r["run_id"]: r["saturation_step"] for r in store.rows("SELECT * FROM run_saturation")}
+    assert got == {"a": 1, "b": None, "c": 5}
+
+
+def test_first_seen_is_numbered_within_each_run(tmp_path):
+    store = Store.open(tmp_path / "s", create=True)
+    with store.writer("x") as w:
+        w.append("rollouts", [dict(_rollout(run, 1, 0, True), example_id=ex, batch_index=b)
+                              for run in ("r1", "r2") for b, ex in enumerate(("q", "p"))])
+    got = store.rows("SELECT run_id, example_id, first_seen FROM example_order ORDER BY run_id, first_seen")
+    assert [tuple(r.values()) for r in got] == [("r1", "q", 0), ("r1", "p", 1), ("r2", "q", 0), ("r2", "p", 1)]
+
+
+def test_the_latest_of_two_rankings_made_at_the_same_moment_is_the_larger_id(tmp_path):
+    store = Store.open(tmp_path / "s", create=True)
+    with store.writer("x") as w:
+        w.append("rankings", [{"ranking_id": rid, "run_id": "r", "pool": "p", "score": "variance", "rank": 1, "example_id": ex,
+                               "value": 0.0, "n_bootstrap": 0, "seed": 0, "created_at": T0, "code_version": "0"}
+                              for rid, ex in (("rank-a", "x"), ("rank-b", "y"))])
+    assert store.rows("SELECT ranking_id, example_id FROM scores") == [{"ranking_id": "rank-b", "example_id": "y"}]
+
+
+def test_a_lease_younger_than_4_heartbeats_keeps_its_run_running(tmp_path):
+    from selector.store import RunLog
+
+    store = Store.open(tmp_path / "s", create=True)
+    RunLog(store, "r").start(0, create=dict(kind="history", pool="p", model="m", config={}, grader_version="g"))
+    (tmp_path / "s" / "leases").mkdir()
+    import time
+
+    for age, want in ((35, "running"), (45, "stale")):  # interval 10 s: stale past 40 s (3 heartbeats is not enough)
+        (tmp_path / "s" / "leases" / "r.json").write_text(json.dumps(
+            {"run_id": "r", "heartbeat_unix": time.time() - age, "interval": 10.0}))
+        assert store.rows("SELECT status FROM run_status")[0]["status"] == want, (age, want)
