@@ -48,8 +48,11 @@ def _pool():
 
 def test_pi_names_resolve_through_the_pools_latest_ranking_of_that_score(store):
     assert resolve_name(None, "pool", "variance", " b ") == ("b", None)  # an id stands for itself, store or not
-    with pytest.raises(UserError, match="no variance ranking of pool 'pool' in the store yet, so pi1 means nothing"):
+    from selector.pools import rank_hint
+
+    with pytest.raises(UserError) as e:
         resolve_name(store, "pool", "variance", "pi1")
+    assert str(e.value) == f"no variance ranking of pool 'pool' in the store yet, so pi1 means nothing; run {rank_hint('pool')} first"
     record_ranking(store, "run", "pool", "variance", RANKED, 0, 0)
     example, ranking = resolve_name(store, "pool", "variance", "pi2")
     assert example == "a" and [r["example_id"] for r in ranking] == ["c", "a", "b"]
@@ -65,7 +68,9 @@ def test_pi_names_resolve_through_the_pools_latest_ranking_of_that_score(store):
 def test_a_comma_list_of_names_becomes_example_ids_each_once(store):
     record_ranking(store, "run", "pool", "variance", RANKED, 0, 0)
     assert resolve_examples(store, _pool(), "pi1, d,,pi3", "variance") == ["c", "d", "b"]
-    for names, message in (("pi1,c", "names an example twice"), (" , ", "--examples is empty"),
-                           ("zz", "example id 'zz' is not in pool 'pool'")):
-        with pytest.raises(UserError, match=message):
+    for names, message in (("pi1,c", "--examples names an example twice (pi1,c)"),
+                           (" , ", "--examples is empty; give pi names (pi1,pi13) or example ids"),
+                           ("zz", "example id 'zz' is not in pool 'pool' (4 examples)")):
+        with pytest.raises(UserError) as e:
             resolve_examples(store, _pool(), names, "variance")
+        assert str(e.value) == message

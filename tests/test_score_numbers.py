@@ -309,6 +309,8 @@ def test_ranking_rows_put_each_scores_rank_and_value_beside_the_primary_order():
         {"rank": 2, "pi": "pi2", "example_id": "a", "score": 0.25, "ci_low": 1, "ci_high": 2, "answer": "Aa",
          "problem": "P a text", "rank_variance": 2, "score_variance": 0.25, "rank_lim": 1, "score_lim": 0.9},
     ]
+    gone = ranking_rows(pool, {"lim": [Ranked(1, "z", 0.5)]}, "lim")  # an example the pool no longer has
+    assert (gone[0]["answer"], gone[0]["problem"]) == (None, None)
     one = ranking_rows(pool, {"lim": rankings["lim"]}, "lim")
     assert [set(r) for r in one] == [{"rank", "pi", "example_id", "score", "ci_low", "ci_high", "answer", "problem"}] * 2
 
