@@ -163,3 +163,29 @@ def test_callback_records_numeric_metrics_on_the_main_process_only():
     _add(rec, 0)
     cb.on_train_end(None, None, None)
     assert w.parts[-1][0] == "rollouts"
+
+
+def test_a_row_holds_every_column_of_the_rollout():
+    rec = _recorder(num_generations=4)
+    assert rec.last_batch == {} and rec.rows == []  # nothing yet for the progress bar
+    rec.add(4, [17], ["so \\boxed{3}"], [[5, 6, 7]], [Grade(True, True, "3")], [1])
+    assert rec.rows == [{"run_id": "r", "attempt": 2, "step": 5, "epoch": 2, "example_id": "17", "batch_index": 0, "sample_index": 0,
+                         "completion": "so \\boxed{3}", "extracted": "3", "reward": 1.0, "correct": True, "formatted": True,
+                         "completion_tokens": 3, "grader_version": "g"}]
+    assert rec.last_batch == {"step": 5, "epoch": 2, "reward": 1.0}  # one completion: its own reward
+
+
+def test_a_third_generation_chunk_continues_after_the_second():
+    rec = _recorder(num_generations=2)
+    for _ in range(3):
+        _add(rec, 0, n=2)
+    assert [r["batch_index"] for r in rec.rows] == [0, 0, 1, 1, 2, 2]
+
+
+def test_a_callback_told_to_flush_every_step_does():
+    w = Writer()
+    rec = _recorder(writer=w)
+    cb = RecorderCallback(rec, every=1)
+    _add(rec, 2)
+    cb.on_step_end(None, SimpleNamespace(global_step=3), SimpleNamespace(should_save=False, should_training_stop=False))
+    assert [t for t, _ in w.parts] == ["rollouts"]
