@@ -60,13 +60,13 @@ _COPY_IGNORE = shutil.ignore_patterns(".git", ".mutation", "mutants", "__pycache
 
 
 def equivalent(name: str) -> dict[str, str]:
-    """Survivors judged equivalent, from tests/mutation_survivors.md: lines `- MUTANT_NAME: reason`
+    """Survivors judged equivalent, from tests/mutation_survivors.md: lines "- `MUTANT`: reason"
     under a `## name` heading."""
     out, section = {}, None
     for line in SURVIVORS.read_text().splitlines() if SURVIVORS.exists() else []:
         if line.startswith("## "):
             section = line[3:].strip().split()[0]
-        elif section == name and (m := re.match(r"- `?([^`:\s]+)`?: (.+)", line)):
+        elif section == name and (m := re.match(r"- `([^`]+)`: (.+)", line)):
             out[m[1]] = m[2]
     return out
 

@@ -14,6 +14,7 @@ connect); a failing test kills it. Survivors judged equivalent are listed in
 tests/mutation_survivors.md under "## views".
 """
 
+import hashlib
 import os
 import re
 import shutil
@@ -86,8 +87,10 @@ def _code_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def mutants(text: str) -> list[tuple[str, int, str]]:
-    """(rule, line number, mutated text) for every place every rule applies."""
+def mutants(text: str) -> list[tuple[str, int, str, str]]:
+    """(rule, line number, mutated text, key) for every place every rule applies. The key names the
+    mutant by its rule, the text of its line and its place in the line, not by the line number:
+    it stays the same when lines are added above it (tests/mutation_survivors.md lists keys)."""
     spans = _code_spans(text)
     out = []
     for name, pattern, repl in RULES:
@@ -96,7 +99,10 @@ def mutants(text: str) -> list[tuple[str, int, str]]:
                 continue
             mutated = text[:m.start()] + m.expand(repl) + text[m.end():]
             if mutated != text:
-                out.append((name, text.count("\n", 0, m.start()) + 1, mutated))
+                line_start = text.rfind("\n", 0, m.start()) + 1
+                line = text[line_start:text.find("\n", m.start())].strip()
+                digest = hashlib.sha256(f"{name}|{line}|{m.start() - line_start}".encode()).hexdigest()[:8]
+                out.append((name, text.count("\n", 0, m.start()) + 1, mutated, f"views.sql:{name}:{digest}"))
     return out
 
 
@@ -152,18 +158,14 @@ def run(repo: Path, work: Path) -> dict:
     print(f"  views.sql: the tests take {clean_s:.0f} s on the unmutated views", file=sys.stderr)
     survived, killed, diffs = [], 0, {}
     found = mutants(original)
-    for i, (rule, line, mutated) in enumerate(found):
+    for i, (rule, line, mutated, key) in enumerate(found):
         print(f"\r  views.sql: {i + 1}/{len(found)}", end="", flush=True, file=sys.stderr)
         if _run_one(work, mutated, max(30.0, 10 * clean_s)):
             killed += 1
         else:
-            key = f"views.sql:{line}:{rule}"
-            n = 2
-            while key in diffs:
-                key, n = f"views.sql:{line}:{rule}#{n}", n + 1
             survived.append(key)
             old, new = original.splitlines()[line - 1], mutated.splitlines()[line - 1]
-            diffs[key] = f"- {old.strip()}\n+ {new.strip()}"
+            diffs[key] = f"line {line}\n- {old.strip()}\n+ {new.strip()}"
     (work / "selector" / "store" / "views.sql").write_text(original)
     return {"mutants": len(found), "killed": killed, "survived": survived, "diffs": diffs, "not_run": []}
 
