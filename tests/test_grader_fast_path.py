@@ -6,6 +6,7 @@ verdicts (`_fast_verdict`), which must also be math-verify's (`_grade_slow`).
     python -m pytest tests/test_grader_fast_path.py -q
 """
 
+import re
 from fractions import Fraction
 
 import pytest
@@ -13,6 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from selector.grader import Grade, _fast_verdict, _grade_slow, _normalize, _parses_surely, _prepare, _Question, grade
+
+
+def _id(text: str) -> str:
+    """A test id of letters, digits and dashes only (mutmut passes ids back to pytest)."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:40] or "empty"
 
 SCI = [
     # (written, the value it means): Python e-notation and TeX's a \times 10^{b}
@@ -29,7 +35,7 @@ SCI = [
 ]
 
 
-@pytest.mark.parametrize("text,value", SCI, ids=[t for t, _ in SCI])
+@pytest.mark.parametrize("text,value", SCI, ids=[_id(t) for t, _ in SCI])
 def test_scientific_notation_becomes_the_plain_decimal_it_means(text, value):
     got = _normalize(text)
     assert "e" not in got.lower() and "times" not in got and "cdot" not in got, got
@@ -71,7 +77,7 @@ PREPARE = [
 ]
 
 
-@pytest.mark.parametrize("completion,gold,fallback,want", PREPARE, ids=[f"{c}|{g}|{f}" for c, g, f, _ in PREPARE])
+@pytest.mark.parametrize("completion,gold,fallback,want", PREPARE, ids=[_id(f"{c}-{g}-{f}") for c, g, f, _ in PREPARE])
 def test_what_is_settled_before_math_verify(completion, gold, fallback, want):
     got = _prepare(completion, gold, fallback)
     if want == "ask":
@@ -98,7 +104,7 @@ PARSES = [
 ]
 
 
-@pytest.mark.parametrize("gold,want", PARSES, ids=[g or "empty" for g, _ in PARSES])
+@pytest.mark.parametrize("gold,want", PARSES, ids=[_id(g) for g, _ in PARSES])
 def test_golds_with_a_digit_and_no_box_are_known_to_parse(gold, want):
     assert _parses_surely(gold) is want
 
@@ -118,7 +124,7 @@ VERDICTS = [
 ]
 
 
-@pytest.mark.parametrize("answer,gold,want", VERDICTS, ids=[f"{a}|{g}" for a, g, _ in VERDICTS])
+@pytest.mark.parametrize("answer,gold,want", VERDICTS, ids=[_id(f"{a}-{g}") for a, g, _ in VERDICTS])
 def test_number_verdicts_of_the_fast_path(answer, gold, want):
     got = _fast_verdict(_normalize(answer), _normalize(gold))
     assert got is want, f"{answer} vs {gold}: expected {want}, got {got}"

@@ -9,6 +9,7 @@ No math-verify here (tests/test_equivalence.py holds the reader to it): these ru
 """
 
 import math
+import re
 from fractions import Fraction
 
 import pytest
@@ -17,6 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from selector.equivalence import read_number, values_equal_exactly
+
+
+def _id(text: str) -> str:
+    """A test id of letters, digits and dashes only (mutmut passes ids back to pytest)."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:40] or "empty"
 
 
 def _value(read) -> sympy.Expr:
@@ -159,7 +165,7 @@ READ = [
 ]
 
 
-@pytest.mark.parametrize("text,value,decimal", READ, ids=[t[:20] or "empty" for t, _, _ in READ])
+@pytest.mark.parametrize("text,value,decimal", READ, ids=[_id(t[:30]) for t, _, _ in READ])
 def test_read_number_table(text, value, decimal):
     got = read_number(text)
     want = None if value is None else (value, decimal)

@@ -7,6 +7,7 @@ evenly among the examples, k = 1..4), each against a list written out here.
 No store and no torch: plan_items takes a ranking as rows, build_rows a Pool.
 """
 
+import re
 from collections import Counter
 
 import pytest
@@ -15,6 +16,11 @@ from selector.errors import UserError
 from selector.pools import Example, Pool
 from selector.runs import build_rows
 from selector.sweep import SweepOptions, ints, plan_items
+
+
+def _id(text: str) -> str:
+    """A test id of letters, digits and dashes only (mutmut passes ids back to pytest)."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:40] or "empty"
 
 # A ranking of 10 examples: pi k is example "e{k}".
 RANKING = [{"rank": k, "example_id": f"e{k}"} for k in range(1, 11)]
@@ -89,7 +95,7 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("opts,message", BAD, ids=[m.split(":")[0][:24] + str(i) for i, (_, m) in enumerate(BAD)])
+@pytest.mark.parametrize("opts,message", BAD, ids=[_id(m[:30]) for _, m in BAD])
 def test_bad_plans_fail_in_one_line(opts, message):
     with pytest.raises(UserError) as e:
         _plan(**opts)
@@ -107,7 +113,7 @@ NEEDS = [
 ]
 
 
-@pytest.mark.parametrize("opts,what", NEEDS, ids=[w for _, w in NEEDS])
+@pytest.mark.parametrize("opts,what", NEEDS, ids=[_id(w) for _, w in NEEDS])
 def test_a_plan_that_needs_a_ranking_says_how_to_make_one(opts, what):
     from selector.pools import rank_hint
 

@@ -14,6 +14,7 @@ a Fraction from lists.
 """
 
 import math
+import re
 import warnings
 from collections import Counter
 from fractions import Fraction
@@ -24,6 +25,11 @@ import pytest
 from selector.errors import UserError
 from selector.ranking import correlations, is_pi, pi_index, ranking_rows
 from selector.score import History, Ranked, bootstrap_rank_interval, compute, order, rank, ranks_of, spearman
+
+
+def _id(text: str) -> str:
+    """A test id of letters, digits and dashes only (mutmut passes ids back to pytest)."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:40] or "empty"
 
 scipy_stats = pytest.importorskip("scipy.stats", reason="the correlations are checked against scipy (dev extra)")
 
@@ -282,7 +288,7 @@ PI = [
 ]
 
 
-@pytest.mark.parametrize("name,want", PI, ids=[n.strip() or "blank" for n, _ in PI])
+@pytest.mark.parametrize("name,want", PI, ids=[_id(n.replace("π", "pi-sign")) for n, _ in PI])
 def test_pi_names(name, want):
     assert is_pi(name) is want, (name, want)
 
