@@ -458,12 +458,18 @@ def test_behaviour_per_step_averages_rollouts_and_keeps_each_metric_apart(tmp_pa
     texts = ["Let me recheck. Recheck!", "fine", "rethink", "fine"]  # 2, 0, 1, 0 reflection words
     with store.writer("x") as w:
         w.append("rollouts", [_rollout("a", 1, k, k < 3, texts[k]) for k in range(4)])
-        w.append("metrics", [{"run_id": "a", "attempt": 0, "step": 1, "name": n, "value": v}
-                             for n, v in (("entropy", 0.7), ("kl", 0.01), ("loss", -0.3), ("reward", 0.75))])
+        # Each metric in first and in last place once: a metric read without its name filter would
+        # take another's value.
+        w.append("metrics", [{"run_id": "a", "attempt": 0, "step": step, "name": n, "value": v}
+                             for step, order in ((1, ("entropy", "kl", "reward", "loss")), (2, ("loss", "reward", "kl", "entropy")))
+                             for n, v in sorted((("entropy", 0.7), ("kl", 0.01), ("loss", -0.3), ("reward", 0.75)),
+                                                key=lambda x: order.index(x[0]))])
+        w.append("rollouts", [_rollout("a", 2, k, True) for k in range(2)])
         w.append("eval_samples", [dict(r, completion=texts[i]) for i, r in enumerate(_eval_rows("a", 1, [(f"p{i}", [True]) for i in range(4)]))])
-    (t,) = store.rows("SELECT * FROM train_behaviour")
+    t, t2 = store.rows("SELECT * FROM train_behaviour ORDER BY step")
     assert (t["rollouts"], t["accuracy"], t["completion_tokens"], t["reflection_words"], t["reflection_rate"],
             t["entropy"], t["kl"], t["loss"]) == (4, 0.75, 11.5, 0.75, 0.5, 0.7, 0.01, -0.3)
+    assert (t2["rollouts"], t2["accuracy"], t2["entropy"], t2["kl"], t2["loss"]) == (2, 1.0, 0.7, 0.01, -0.3)
     (e,) = store.rows("SELECT * FROM eval_behaviour")
     assert (e["completions"], e["reflection_words"], e["reflection_rate"]) == (4, 0.75, 0.5)
 
