@@ -72,7 +72,7 @@ def _ref_ranks(values):
     return ranks
 
 
-def _ref_interval(lists, epochs, name, n, seed):
+def _ref_interval(lists, epochs, name, n, seed, level=0.90):
     rng = np.random.default_rng(seed)
     distinct = np.unique([e for ep in epochs for e in ep])
     per_example = [[] for _ in lists]
@@ -81,8 +81,9 @@ def _ref_interval(lists, epochs, name, n, seed):
         entries = [[(e, Fraction(a)) for e, a in zip(ep, acc) for _ in range(times[e])] for acc, ep in zip(lists, epochs)]
         for i, r in enumerate(_ref_ranks(_ref_scores(name, entries))):
             per_example[i].append(r)
-    low = [sorted(r)[math.floor(0.05 * (n - 1))] for r in per_example]
-    high = [sorted(r)[math.ceil(0.95 * (n - 1))] for r in per_example]
+    tail = (1 - Fraction(str(level))) / 2  # exactly 0.05 for a 90% interval
+    low = [sorted(r)[math.floor(tail * (n - 1))] for r in per_example]
+    high = [sorted(r)[math.ceil((1 - tail) * (n - 1))] for r in per_example]
     return low, high
 
 
@@ -120,17 +121,35 @@ def test_a_score_without_a_weighted_form_is_bootstrapped_replicate_by_replicate(
     lists = [list(rng.random(6)) for _ in range(8)]
     epochs = [[1, 2, 3, 4, 5, 6]] * 8
     h = History.from_lists([f"c{i}" for i in range(8)], lists, epochs)
-    got = bootstrap_rank_interval(h, "plain", 20, 4)
-    want = _ref_interval(lists, epochs, name, 20, 4)
-    assert (list(got[0]), list(got[1])) == want, f"expected {want}, got {got}"
+    for level in (0.90, 0.5):
+        got = bootstrap_rank_interval(h, "plain", 20, 4, level=level)
+        want = _ref_interval(lists, epochs, name, 20, 4, level)
+        assert (list(got[0]), list(got[1])) == want, f"{level}: expected {want}, got {got}"
 
 
 def test_rank_defaults_are_variance_200_replicates_seed_0():
-    h = History.from_lists(IDS, LISTS, EPOCHS)
-    ranked = rank(h)
-    low, high = _ref_interval(LISTS, EPOCHS, "variance", 200, 0)
-    assert [(r.example_id, r.ci_low, r.ci_high) for r in ranked] == [
-        (r.example_id, low[IDS.index(r.example_id)], high[IDS.index(r.example_id)]) for r in rank(h, "variance", 0)]
+    _, flat = _clear_and_flat()  # exchangeable examples: the intervals move with the seed and the count
+
+    def intervals(*args):
+        return [(r.example_id, r.rank, r.ci_low, r.ci_high) for r in rank(flat, *args)]
+
+    assert intervals("variance", 200, 1) != intervals("variance", 200, 0) != intervals("variance", 201, 0)  # it can tell
+    assert intervals() == intervals("variance", 200, 0)
+    assert [r.value for r in rank(flat)] == [r.value for r in rank(flat, "variance", 0)]
+
+
+def test_one_replicate_gives_an_interval_too():
+    ranked = rank(History.from_lists(IDS, LISTS, EPOCHS), "variance", n_bootstrap=1, seed=3)
+    low, high = _ref_interval(LISTS, EPOCHS, "variance", 1, 3)
+    assert {r.example_id: (r.ci_low, r.ci_high) for r in ranked} == {x: (lo, hi) for x, lo, hi in zip(IDS, low, high)}
+
+
+def test_scores_equal_to_12_decimals_tie_in_every_replicate():
+    # b's variance is 5e-14 below a's: a tie at 12 decimals, so b, met first, ranks first whenever a
+    # replicate draws both epochs; and a and b stay in history order when it draws one (both 0).
+    h = History.from_lists(["b", "a", "c"], [[0.0, 1.0 - 1e-13], [0.0, 1.0], [0.5, 0.5]])
+    low, high = bootstrap_rank_interval(h, "variance", 50, 0)
+    assert (list(low), list(high)) == ([1, 2, 3], [1, 2, 3])
 
 
 def test_an_empty_history_is_one_line():
