@@ -520,3 +520,14 @@ def test_a_lease_younger_than_4_heartbeats_keeps_its_run_running(tmp_path):
         (tmp_path / "s" / "leases" / "r.json").write_text(json.dumps(
             {"run_id": "r", "heartbeat_unix": time.time() - age, "interval": 10.0}))
         assert store.rows("SELECT status FROM run_status")[0]["status"] == want, (age, want)
+
+
+def test_an_imported_accuracy_between_counts_rounds_half_up(tmp_path):
+    # 0.3125 of 8 rollouts is 2.5 correct (a history whose entries pooled 16 rollouts, imported as
+    # 8): the view rounds half away from zero (3), where a plain cast would round to even (2).
+    store = Store.open(tmp_path / "s", create=True)
+    with store.writer("h") as w:
+        w.append("history_import", [{"run_id": "imp", "example_id": "a", "first_seen": 0, "epoch": e, "acc": acc, "n": 8}
+                                    for e, acc in ((1, 0.3125), (2, 0.4375))])
+    got = store.rows("SELECT epoch, n_correct, acc FROM epoch_accuracy ORDER BY epoch")
+    assert [(r["epoch"], r["n_correct"], r["acc"]) for r in got] == [(1, 3, 0.3125), (2, 4, 0.4375)]
