@@ -44,7 +44,7 @@ MODULES = {
                         "_values_equal_exactly")] + ["selector.equivalence.xǁ_Readerǁ*"],
                     ["tests/test_grader_decimals.py", "tests/test_equivalence.py::test_read_number",
                      "tests/test_equivalence.py::test_close", "tests/test_equivalence.py::test_exact_numbers_never_use_the_tolerance",
-                     "tests/test_number_reader.py"]),
+                     "tests/test_number_reader.py", "tests/test_grader_fast_path.py"]),
     "sweep": ("selector/sweep.py",
               [f"selector.sweep.x_{f}__mutmut_*" for f in ("ints", "plan_items", "run_config")],
               ["tests/test_plan_numbers.py"]),

@@ -118,6 +118,13 @@ VERDICTS = [
     ("3.1415", "\\pi", False),
     ("2\\sqrt{2}", "\\sqrt{8}", True),  # exact values: equal
     ("\\frac{1}{3^{80}}", "\\frac{1}{3^{81}}", False),  # exact values never use the tolerance
+    ("1.414214", "\\sqrt{2}", True),  # a decimal against a radical: 1e-6 relative
+    ("1.4142", "\\sqrt{2}", False),
+    ("0.4714045", "\\frac{\\sqrt{2}}{3}", True),
+    ("0.471", "\\frac{\\sqrt{2}}{3}", False),
+    ("-3.14159", "\\pi", False),
+    ("0.0000031416", "\\frac{\\pi}{1000000}", False),  # relative, not absolute: 2.3e-6 apart relatively
+    ("0.00000314159", "\\frac{\\pi}{1000000}", True),
     ("1,000", "1000", True),
     ("x", "1", None),
     ("12", "x", None),

@@ -152,7 +152,11 @@ READ = [
     ("1,23", None, None),  # not groups of three
     ("2^{1/2}", None, None),  # a root as a power: math-verify's
     ("0^{-1}", None, None),  # zoo
+    ("300!", {(1, 0): Fraction(math.factorial(300))}, False),  # the largest factorial read
     ("301!", None, None),
+    ("\\pi!", None, None),  # a factorial of what is not a whole number: math-verify's
+    ("(1/2)!", None, None),
+    ("(-1)!", None, None),
     ("2^{257}", None, None),
     ("\\sqrt{100000007}", None, None),  # past the squarefree search
     ("1+" + "1" * 1001, None, None),  # past the digit limit, in an expression
