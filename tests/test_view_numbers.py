@@ -531,3 +531,14 @@ def test_an_imported_accuracy_between_counts_rounds_half_up(tmp_path):
                                     for e, acc in ((1, 0.3125), (2, 0.4375))])
     got = store.rows("SELECT epoch, n_correct, acc FROM epoch_accuracy ORDER BY epoch")
     assert [(r["epoch"], r["n_correct"], r["acc"]) for r in got] == [(1, 3, 0.3125), (2, 4, 0.4375)]
+
+
+def test_sweep_rows_carry_each_items_numbers_unformatted(store):
+    from selector.results import sweep_rows
+
+    rows = sweep_rows(store, "sw")
+    summary = {r["label"]: r for r in store.sweep_summary("sw")}
+    assert rows[0] == {"run": "pi1", "group": "1-shot", "finished": "3/3", "base": summary["pi1"]["base"],
+                       "final": summary["pi1"]["final"], "final_sd": summary["pi1"]["final_sd"], "best": summary["pi1"]["best"],
+                       "best_sd": summary["pi1"]["best_sd"], "benchmarks": "b1,b2"}
+    assert rows[0]["base"] == pytest.approx(statistics.fmean(_summary(f"pi1-s{s}")[0] for s in (1, 2, 3)))
