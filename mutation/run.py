@@ -37,6 +37,13 @@ MODULES = {
     "grader": ("selector/grader.py",
                [f"selector.grader.x_{f}__mutmut_*" for f in ("_fast_verdict", "_parses_surely", "_prepare", "_plain_decimal")],
                ["tests/test_grader_decimals.py", "tests/test_grader_fast_path.py"]),
+    "sweep": ("selector/sweep.py",
+              [f"selector.sweep.x_{f}__mutmut_*" for f in ("ints", "plan_items", "run_config")],
+              ["tests/test_plan_numbers.py"]),
+    "results": ("selector/results.py", None, ["tests/test_view_numbers.py"]),
+    "recorder": ("trainer/recorder.py", None,
+                 ["tests/test_recorder_numbers.py", "tests/test_multiprocess.py::test_recorder_numbers_chunks_and_processes_globally"]),
+    "build_rows": ("selector/runs.py", ["selector.runs.x_build_rows__mutmut_*"], ["tests/test_plan_numbers.py"]),
     "equivalence": ("selector/equivalence.py",
                     [f"selector.equivalence.x{f}__mutmut_*" for f in (
                         "_close", "_numbers_equal", "__square_free", "__checked", "__add", "__mul", "__rational",
@@ -45,13 +52,6 @@ MODULES = {
                     ["tests/test_grader_decimals.py", "tests/test_equivalence.py::test_read_number",
                      "tests/test_equivalence.py::test_close", "tests/test_equivalence.py::test_exact_numbers_never_use_the_tolerance",
                      "tests/test_number_reader.py", "tests/test_grader_fast_path.py"]),
-    "sweep": ("selector/sweep.py",
-              [f"selector.sweep.x_{f}__mutmut_*" for f in ("ints", "plan_items", "run_config")],
-              ["tests/test_plan_numbers.py"]),
-    "results": ("selector/results.py", None, ["tests/test_view_numbers.py"]),
-    "recorder": ("trainer/recorder.py", None,
-                 ["tests/test_recorder_numbers.py", "tests/test_multiprocess.py::test_recorder_numbers_chunks_and_processes_globally"]),
-    "build_rows": ("selector/runs.py", ["selector.runs.x_build_rows__mutmut_*"], ["tests/test_plan_numbers.py"]),
 }
 SQL = "views"  # mutation/sql.py: selector/store/views.sql
 
