@@ -13,6 +13,7 @@ One store is built once for the module (a few hundred rows); every test only rea
 import json
 import math
 import random
+import re
 import statistics
 from datetime import datetime, timedelta
 
@@ -309,6 +310,23 @@ def _pct(x):
     return "" if x is None else f"{100 * x:.1f}"
 
 
+def _shows(text: str, value, signed: bool = False) -> bool:
+    """`text` is `value` (a fraction) as a percentage with one decimal: the right digits up to the
+    last one's rounding (the views' float sums and the mean computed here may differ in the 15th
+    digit, which can move a value at x.x5 either way)."""
+    if value is None:
+        return text == ""
+    return re.fullmatch(r"[+-]\d+\.\d" if signed else r"\d+\.\d", text) is not None and abs(float(text) - 100 * value) <= 0.05 + 1e-9
+
+
+def _shows_pm(text: str, values: list) -> bool:
+    """"mean ± sd" over the seeds (the sample deviation), or the mean alone for one seed."""
+    if not values:
+        return text == ""
+    mean, _, sd = text.partition(" ± ")
+    return _shows(mean, statistics.fmean(values)) and (_shows(sd, statistics.stdev(values)) if len(values) > 1 else sd == "")
+
+
 def test_results_table_shows_mean_plus_minus_sample_sd_and_the_difference_to_base(store):
     from selector.results import sweep_table
 
@@ -316,23 +334,21 @@ def test_results_table_shows_mean_plus_minus_sample_sd_and_the_difference_to_bas
     assert cols == ["run", "group", "finished", "final (%)", "best (%)", "vs base"]
     bases = [_summary(r)[0] for r in RUNS if _summary(r)[0] is not None]
     base = statistics.fmean(bases)
-    want = [{"run": "base model", "group": "", "finished": "", "final (%)": _pct(base), "best (%)": "", "vs base": ""}]
-    for label, grp, seeds in PLAN:
+    head, rows = table[0], table[1:]
+    assert {k: v for k, v in head.items() if k != "final (%)"} == {"run": "base model", "group": "", "finished": "",
+                                                                   "best (%)": "", "vs base": ""}
+    assert _shows(head["final (%)"], base), (head, base)
+    assert [(r["run"], r["group"]) for r in rows] == [(label, grp) for label, grp, _ in PLAN]
+    for (label, grp, seeds), row in zip(PLAN, rows):
         summaries = [_summary(f"{label}-s{s}") for s in seeds]
         finals = [x[1] for x in summaries if x[1] is not None]
         bests = [x[3] for x in summaries if x[3] is not None]
-
-        def pm(v):
-            if not v:
-                return ""
-            return _pct(statistics.fmean(v)) + (f" ± {100 * statistics.stdev(v):.1f}" if len(v) > 1 else "")
-
         finished = sum(s == "finished" for s in seeds.values())
-        want.append({"run": label, "group": grp, "finished": f"{finished}/{len(seeds)}", "final (%)": pm(finals),
-                     "best (%)": pm(bests),
-                     "vs base": f"{100 * (statistics.fmean(finals) - base):+.1f}" if finals else ""})
-    assert table == want
-    assert "±" in table[1]["final (%)"] and table[-1]["final (%)"] == ""  # three seeds; a planned-only item
+        assert row["finished"] == f"{finished}/{len(seeds)}", row
+        assert _shows_pm(row["final (%)"], finals), (label, finals, row)
+        assert _shows_pm(row["best (%)"], bests), (label, bests, row)
+        assert _shows(row["vs base"], statistics.fmean(finals) - base if finals else None, signed=True), (label, row)
+    assert "±" in rows[0]["final (%)"] and rows[-1]["final (%)"] == ""  # three seeds; a planned-only item
     assert caption == "accuracy = mean over b1,b2; final = last evaluated step, best = best evaluated step; mean ± sd over seeds"
 
 
@@ -341,15 +357,14 @@ def test_results_by_run_shows_each_runs_numbers_in_plan_order(store):
 
     table, cols, _ = sweep_table(store, "sw", by_run=True)
     assert cols == ["run", "group", "seed", "status", "base", "final", "final_step", "best", "best_step", "run_id"]
-    want = []
-    for seed in (1, 2, 3):
-        for label, grp, seeds in PLAN:
-            if seed in seeds:
-                base, final, final_step, best, best_step = _summary(f"{label}-s{seed}")
-                want.append({"run": label, "group": grp, "seed": seed, "status": seeds[seed] or "planned", "base": _pct(base),
-                             "final": _pct(final), "final_step": final_step, "best": _pct(best), "best_step": best_step,
-                             "run_id": f"{label}-s{seed}"})
-    assert [{c: r[c] for c in cols} for r in table] == want
+    planned = [(label, grp, seed, seeds[seed]) for seed in (1, 2, 3) for label, grp, seeds in PLAN if seed in seeds]
+    assert len(table) == len(planned)
+    for (label, grp, seed, status), row in zip(planned, table):
+        base, final, final_step, best, best_step = _summary(f"{label}-s{seed}")
+        assert {c: row[c] for c in ("run", "group", "seed", "status", "final_step", "best_step", "run_id")} == {
+            "run": label, "group": grp, "seed": seed, "status": status or "planned", "final_step": final_step,
+            "best_step": best_step, "run_id": f"{label}-s{seed}"}, row
+        assert _shows(row["base"], base) and _shows(row["final"], final) and _shows(row["best"], best), (row, base, final, best)
 
 
 def test_results_before_a_sweep_show_every_run_oldest_first(store):
@@ -362,8 +377,8 @@ def test_results_before_a_sweep_show_every_run_oldest_first(store):
     for r in table:
         base, final, final_step, best, best_step = _summary(r["run_id"])
         v = RUNS[r["run_id"]]
-        assert (r["seed"], r["examples"], r["base (%)"], r["final (%)"], r["final_step"], r["best (%)"], r["best_step"]) == (
-            v["seed"], f"{v['label']},x", _pct(base), _pct(final), final_step, _pct(best), best_step), r
+        assert (r["seed"], r["examples"], r["final_step"], r["best_step"]) == (v["seed"], f"{v['label']},x", final_step, best_step), r
+        assert _shows(r["base (%)"], base) and _shows(r["final (%)"], final) and _shows(r["best (%)"], best), r
     assert caption.startswith("accuracy = mean over b1,b2; base = before training")
     assert run_table([])[2] == "no run has evaluations yet"
 
