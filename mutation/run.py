@@ -37,13 +37,6 @@ MODULES = {
     "grader": ("selector/grader.py",
                [f"selector.grader.x_{f}__mutmut_*" for f in ("_fast_verdict", "_parses_surely", "_prepare", "_plain_decimal")],
                ["tests/test_grader_decimals.py", "tests/test_grader_fast_path.py"]),
-    "sweep": ("selector/sweep.py",
-              [f"selector.sweep.x_{f}__mutmut_*" for f in ("ints", "plan_items", "run_config")],
-              ["tests/test_plan_numbers.py"]),
-    "results": ("selector/results.py", None, ["tests/test_view_numbers.py"]),
-    "recorder": ("trainer/recorder.py", None,
-                 ["tests/test_recorder_numbers.py", "tests/test_multiprocess.py::test_recorder_numbers_chunks_and_processes_globally"]),
-    "build_rows": ("selector/runs.py", ["selector.runs.x_build_rows__mutmut_*"], ["tests/test_plan_numbers.py"]),
     "equivalence": ("selector/equivalence.py",
                     [f"selector.equivalence.x{f}__mutmut_*" for f in (
                         "_close", "_numbers_equal", "__square_free", "__checked", "__add", "__mul", "__rational",
@@ -52,6 +45,13 @@ MODULES = {
                     ["tests/test_grader_decimals.py", "tests/test_equivalence.py::test_read_number",
                      "tests/test_equivalence.py::test_close", "tests/test_equivalence.py::test_exact_numbers_never_use_the_tolerance",
                      "tests/test_number_reader.py", "tests/test_grader_fast_path.py"]),
+    "sweep": ("selector/sweep.py",
+              [f"selector.sweep.x_{f}__mutmut_*" for f in ("ints", "plan_items", "run_config")],
+              ["tests/test_plan_numbers.py"]),
+    "results": ("selector/results.py", None, ["tests/test_view_numbers.py"]),
+    "recorder": ("trainer/recorder.py", None,
+                 ["tests/test_recorder_numbers.py", "tests/test_multiprocess.py::test_recorder_numbers_chunks_and_processes_globally"]),
+    "build_rows": ("selector/runs.py", ["selector.runs.x_build_rows__mutmut_*"], ["tests/test_plan_numbers.py"]),
 }
 SQL = "views"  # mutation/sql.py: selector/store/views.sql
 
@@ -86,6 +86,8 @@ def run_mutmut(name: str, max_children: int) -> dict:
                   f"only_mutate = {_toml_list([path])}\n"
                   f"pytest_add_cli_args = {_toml_list(['-p', 'no:cacheprovider', '-q'])}\n"
                   f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
+                  # a mutant that loops forever (a parser that stops advancing) is cut at 5x its tests' time
+                  "timeout_multiplier = 5.0\n"
                   "use_git_change_detection = false\n")
     (work / "pyproject.toml").write_text(pyproject)
     env = {**os.environ, "PYTHONPATH": "", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
