@@ -125,6 +125,8 @@ VERDICTS = [
     ("-3.14159", "\\pi", False),
     ("0.0000031416", "\\frac{\\pi}{1000000}", False),  # relative, not absolute: 2.3e-6 apart relatively
     ("0.00000314159", "\\frac{\\pi}{1000000}", True),
+    ("2.414214", "1+\\sqrt{2}", True),  # a decimal against a sum of terms
+    ("\\frac{355}{113}", "\\pi", False),  # exact values: 8.5e-8 apart is apart
     ("1,000", "1000", True),
     ("x", "1", None),
     ("12", "x", None),

@@ -148,6 +148,23 @@ READ = [
     ("3!!", {(1, 0): Fraction(720)}, False),  # (3!)! = 720, as latex2sympy reads it
     ("1 + 2", {(1, 0): Fraction(3)}, False),  # spaces and TeX spacing are dropped
     ("1\\,000", {(1, 0): Fraction(1000)}, False),  # TeX spacing between digits is dropped
+    ("\\sqrt{9}", {(1, 0): Fraction(3)}, False),  # a prime's square is a whole number, not sqrt(9)
+    ("\\sqrt{49}\\sqrt{2}", {(2, 0): Fraction(7)}, False),
+    ("\\sqrt{100000000}", {(1, 0): Fraction(10000)}, False),  # the largest radicand searched
+    ("\\sqrt{0}", {}, False),
+    ("0^{0}", {(1, 0): Fraction(1)}, False),  # sympy's 0**0
+    ("(1+\\sqrt{2})^{0}", {(1, 0): Fraction(1)}, False),  # a sum to the 0th power: 1, no inverse needed
+    ("2^{256}", {(1, 0): Fraction(2**256)}, False),  # the largest power read
+    ("2*3", {(1, 0): Fraction(6)}, False),
+    ("+\\sqrt{2}", {(2, 0): Fraction(1)}, False),  # a unary plus
+    ("-+\\sqrt{2}", {(2, 0): Fraction(-1)}, False),
+    ("\\sqrt{2}\\frac{\\pi}{2}", {(2, 1): Fraction(1, 2)}, False),  # implicit products
+    ("2(\\pi)", {(1, 1): Fraction(2)}, False),
+    ("2{\\pi}", {(1, 1): Fraction(2)}, False),
+    ("2\\pi\\frac{1}{2}", None, None),  # ends in a rational: latex2sympy's mixed-number reading, math-verify's
+    ("\\frac{1}0", None, None),  # TeX's one-character 0 as a denominator
+    ("\\sqrt{4)", None, None),  # a brace closed by a parenthesis
+    ("(2}", None, None),
     ("1.5.2", None, None),
     ("1,23", None, None),  # not groups of three
     ("2^{1/2}", None, None),  # a root as a power: math-verify's
@@ -182,3 +199,43 @@ def test_a_boxed_number_past_the_digit_limit_is_graded_not_raised(digits):
 
     answer = "\\boxed{" + "1" * digits + "}"
     assert grade(answer, "5") == _grade_slow(answer, "5") and not grade(answer, "5").correct
+
+
+PI_50 = "3" + "14159265358979323846264338327950288419716939937510"  # pi truncated to 50 decimals: 5.8e-51 below
+EXACT = [
+    # (a, b, values_equal_exactly: True / False / None = only a closer evaluation than 100 digits tells)
+    ("\\pi", "\\frac{355}{113}", False),  # 8.5e-8 apart: exact values never use the 1e-6 tolerance
+    ("\\pi", "\\frac{31415926535897932384626433832795}{10^{31}}", False),  # 1e-32 apart: told at 100 digits
+    ("\\pi", f"\\frac{{{PI_50}}}{{10^{{50}}}}", None),  # 1.9e-51 relative: within 1e-50, not equal
+    ("\\sqrt{8}", "2\\sqrt{2}", True),
+    ("2.414214", "1+\\sqrt{2}", True),  # a decimal against a sum of terms
+    ("2.4142", "1+\\sqrt{2}", False),
+]
+
+
+@pytest.mark.parametrize("a,b,want", EXACT, ids=[_id(f"{a}-{b}"[:40]) for a, b, _ in EXACT])
+def test_values_equal_exactly_table(a, b, want):
+    got = values_equal_exactly(read_number(a), read_number(b))
+    assert got is want, f"{a} vs {b}: expected {want}, got {got}"
+
+
+CLOSE = [
+    # (a, b as (real, imaginary), |a - b| <= 1e-6 max(|a|, |b|)): on and past the edge, with
+    # imaginary parts (values the sympy path hands to close)
+    ((0, 10), (0, 10 - Fraction(1, 10**5)), True),  # exactly 1e-6 x |a| apart
+    ((0, 10 - Fraction(1, 10**5)), (0, 10), True),
+    ((0, 10), (0, 10 - Fraction(2, 10**5)), False),
+    ((0, 10 - Fraction(2, 10**5)), (0, 10), False),
+    ((3, 4), (3, 4 + Fraction(5, 10**6)), True),  # |a| = 5
+    ((3, 4), (3, 4 + Fraction(6, 10**6)), False),
+]
+
+
+@pytest.mark.parametrize("a,b,want", CLOSE, ids=[f"row{i}" for i in range(len(CLOSE))])
+def test_close_compares_complex_numbers_relative_to_the_larger(a, b, want):
+    from selector.equivalence import RTOL, close
+
+    a, b = tuple(map(Fraction, a)), tuple(map(Fraction, b))
+    exact = (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 <= RTOL**2 * max(a[0] ** 2 + a[1] ** 2, b[0] ** 2 + b[1] ** 2)
+    assert exact is want, "the row itself"
+    assert close(a, b, RTOL) is want, (a, b, want)
