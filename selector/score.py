@@ -299,7 +299,9 @@ def _draws(rng, epochs, n: int):
 def _interval(ranks, level: float):
     import numpy as np
 
-    tail = (1.0 - level) / 2
+    # Rounded: in floats (1 - 0.9) / 2 is 0.04999999999999999, which took the lower bound one order
+    # statistic too low whenever (n - 1) / 20 is a whole number (n = 21, 41, ..., 201 replicates).
+    tail = round((1.0 - level) / 2, 12)
     return (np.quantile(ranks, tail, axis=0, method="lower").astype(int),
             np.quantile(ranks, 1.0 - tail, axis=0, method="higher").astype(int))
 

@@ -3,7 +3,8 @@
 The real public data (DSR-sub pool, the authors' history, the six benchmarks) lives beside
 the checkout in ../shared/data (or wherever RLVR_DATA_DIR points); it is never copied into the
 repository. Tests that need it take the `shared_data` fixture and skip with a reason when it is
-absent. CI has it, so there they run.
+absent. CI has it, so there they run: `.ci/run` sets RLVR_REQUIRE_DATA=1, which turns that skip
+into a failure (a CI without the data would otherwise pass with 36 tests skipped in silence).
 """
 
 import os
@@ -19,19 +20,30 @@ os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
 REPO = Path(__file__).resolve().parents[1]
 
 
+REQUIRE_DATA_ENV = "RLVR_REQUIRE_DATA"
+
+
 def _shared_data_dir() -> Path | None:
-    for cand in (os.environ.get("RLVR_DATA_DIR"), REPO.parent / "shared" / "data"):
-        if cand and (Path(cand) / "README.md").exists():
+    # RLVR_DATA_DIR, when set, is the only place looked at (as selector/paths.py does): a wrong
+    # value must not be rescued by a ../shared/data that happens to lie beside the checkout.
+    env = os.environ.get("RLVR_DATA_DIR")
+    for cand in [env] if env else [REPO.parent / "shared" / "data"]:
+        if (Path(cand) / "README.md").exists():
             return Path(cand)
     return None
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """Path to ../shared/data; skips the test when it is not there."""
+    """Path to ../shared/data; skips the test when it is not there, or fails it when
+    $RLVR_REQUIRE_DATA is 1 (CI: the data is expected there)."""
     path = _shared_data_dir()
     if path is None:
-        pytest.skip("real data not found: set RLVR_DATA_DIR or put it in ../shared/data")
+        where = os.environ.get("RLVR_DATA_DIR") or str(REPO.parent / "shared" / "data")
+        reason = f"real data not found in {where}: set RLVR_DATA_DIR or put it in ../shared/data"
+        if os.environ.get(REQUIRE_DATA_ENV, "") not in ("", "0"):
+            pytest.fail(f"{reason} ({REQUIRE_DATA_ENV}=1: this run expects the data)", pytrace=False)
+        pytest.skip(reason)
     return path
 
 

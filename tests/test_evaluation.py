@@ -32,7 +32,14 @@ def test_toy_benchmark_is_recorded_and_not_redone(tmp_path, tiny_model, capsys):
     evaluate(cfg)  # again: nothing new
     assert "already evaluated; nothing to do" in capsys.readouterr().err
     assert store.rows("SELECT count(*) AS n FROM eval_samples_all")[0]["n"] == 12
+    capsys.readouterr()
     assert run_cli(["results", "--run", run["run_id"], "--store", str(tmp_path / "s"), "--json"]) == 0
+    # What `results` prints is the recorded evaluation: 3 problems, 4 samples each, the accuracy above.
+    (shown,) = json.loads(capsys.readouterr().out)
+    correct = [r["c"] for r in store.rows("SELECT count_if(correct) AS c FROM eval_samples GROUP BY problem_id")]
+    assert (shown["step"], shown["benchmark"], shown["problems"], shown["samples"]) == (0, "toy", 3, 4)
+    assert shown["accuracy"] == pytest.approx(sum(c / 4 for c in correct) / 3) == pytest.approx(row["accuracy"])
+    assert shown["pass_at_n"] == pytest.approx(sum(c > 0 for c in correct) / 3)
 
 
 def run_cli(argv):

@@ -150,6 +150,13 @@ def test_report_of_a_trained_store_writes_every_figure(trained_store, tmp_path, 
     assert "7. History statistics" in page and "appearances per example" in page
     v = data.validation(store)
     assert [e["stratum"] for e in v["examples"]] == ["top", "top", "planted"] and v["examples"][2]["example_id"] == "toy-0007"
+    # The page's sweep table shows the pi1 run's final accuracy (its last step, avg@n over the
+    # problems), computed here from the recorded samples.
+    per_problem = store.rows("SELECT step, problem_id, avg(correct::DOUBLE) AS a FROM eval_samples WHERE run_id = ? "
+                             "GROUP BY step, problem_id", [run])
+    last = max(r["step"] for r in per_problem)
+    final = [r["a"] for r in per_problem if r["step"] == last]
+    assert f"<td>pi1</td><td>1-shot</td><td>1/1</td><td>{100 * sum(final) / len(final):.1f}</td>" in page
 
 
 @pytest.mark.slow
