@@ -79,7 +79,7 @@ def make_tokenizer(vocab_size: int):
     from tokenizers import pre_tokenizers
     from transformers.models.qwen2.tokenization_qwen2 import Qwen2Tokenizer
 
-    from trainer.toy_model import ROLES, SPECIAL
+    from trainer.toy_model import ENDOFTEXT, IM_END, IM_START
     from trainer.toy_model import make_tokenizer as toy_tokenizer
 
     toy = toy_tokenizer()
@@ -92,8 +92,8 @@ def make_tokenizer(vocab_size: int):
             break
         vocab.setdefault(text, len(vocab))
     tok = Qwen2Tokenizer(vocab=vocab, merges=[tuple(m) for m in spec["merges"]], unk_token=None,
-                         bos_token=SPECIAL["bos"], eos_token=SPECIAL["eos"], pad_token=SPECIAL["pad"],
-                         extra_special_tokens=[f"<|{r}|>" for r in ROLES], padding_side="left",
+                         bos_token=None, eos_token=ENDOFTEXT, pad_token=ENDOFTEXT,
+                         extra_special_tokens=[IM_START, IM_END], padding_side="left",
                          clean_up_tokenization_spaces=False)
     tok.chat_template = toy.chat_template
     if len(tok) != vocab_size:
@@ -106,13 +106,17 @@ def build_model(out: Path, shape: dict, cuda: bool) -> None:
     import torch
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
 
+    from trainer.toy_model import ENDOFTEXT, stop_ids
+
     tok = make_tokenizer(shape["vocab_size"])
-    cfg = Qwen2Config(**shape, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+    # As Qwen2.5-Math's config.json: bos and eos both <|endoftext|>; generation stops at <|im_end|> too.
+    endoftext = tok.convert_tokens_to_ids(ENDOFTEXT)
+    cfg = Qwen2Config(**shape, bos_token_id=endoftext, eos_token_id=endoftext,
                       pad_token_id=tok.pad_token_id, use_cache=True)
     torch.manual_seed(0)
     with torch.device("cuda" if cuda else "cpu"):  # 1.5B parameters initialise in seconds on a GPU
         model = Qwen2ForCausalLM(cfg)
-    model.generation_config = GenerationConfig(bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+    model.generation_config = GenerationConfig(bos_token_id=endoftext, eos_token_id=stop_ids(tok),
                                                pad_token_id=tok.pad_token_id)
     model.to(torch.bfloat16).save_pretrained(out)
     tok.save_pretrained(out)

@@ -324,7 +324,7 @@ def test_ranking_rows_put_each_scores_rank_and_value_beside_the_primary_order():
     from types import SimpleNamespace
 
     ex = {i: SimpleNamespace(answer=f"A{i}", problem=f"P  {i}\n text") for i in ("a", "b")}
-    pool = SimpleNamespace(by_id=ex)
+    pool = SimpleNamespace(by_id=ex, planted={})
     rankings = {"variance": [Ranked(1, "b", 0.5, 1, 2), Ranked(2, "a", 0.25, 1, 2)],
                 "lim": [Ranked(1, "a", 0.9), Ranked(2, "b", 0.1)]}
     rows = ranking_rows(pool, rankings, "variance")

@@ -331,12 +331,13 @@ def test_results_table_shows_mean_plus_minus_sample_sd_and_the_difference_to_bas
     from selector.results import sweep_table
 
     table, cols, caption = sweep_table(store, "sw")
-    assert cols == ["run", "group", "finished", "final (%)", "best (%)", "vs base"]
+    assert cols == ["run", "group", "finished", "final (%)", "best (%)", "vs base", "formatted (%)",
+                    "after saturation (pts)"]
     bases = [_summary(r)[0] for r in RUNS if _summary(r)[0] is not None]
     base = statistics.fmean(bases)
     head, rows = table[0], table[1:]
-    assert {k: v for k, v in head.items() if k != "final (%)"} == {"run": "base model", "group": "", "finished": "",
-                                                                   "best (%)": "", "vs base": ""}
+    assert {k: v for k, v in head.items() if k not in ("final (%)", "formatted (%)")} == {
+        "run": "base model", "group": "", "finished": "", "best (%)": "", "vs base": ""}
     assert _shows(head["final (%)"], base), (head, base)
     assert [(r["run"], r["group"]) for r in rows] == [(label, grp) for label, grp, _ in PLAN]
     for (label, grp, seeds), row in zip(PLAN, rows):
@@ -349,7 +350,8 @@ def test_results_table_shows_mean_plus_minus_sample_sd_and_the_difference_to_bas
         assert _shows_pm(row["best (%)"], bests), (label, bests, row)
         assert _shows(row["vs base"], statistics.fmean(finals) - base if finals else None, signed=True), (label, row)
     assert "±" in rows[0]["final (%)"] and rows[-1]["final (%)"] == ""  # three seeds; a planned-only item
-    assert caption == "accuracy = mean over b1,b2; final = last evaluated step, best = best evaluated step; mean ± sd over seeds"
+    assert caption.startswith("accuracy = mean over b1,b2; final = last evaluated step, best = best evaluated step; "
+                              "mean ± sd over seeds; formatted = ")
 
 
 def test_results_by_run_shows_each_runs_numbers_in_plan_order(store):
@@ -420,7 +422,8 @@ def test_the_sweep_table_uses_the_rows_it_is_given_and_says_when_nothing_is_eval
     assert [r["run_id"] for r in table] == [r["run_id"] for r in per_run]
     assert [r["run"] for r in sweep_rows(store, "sw")] == [label for label, _, _ in PLAN]  # by item, by default
     assert sweep_rows(store, "sw", True, per_run) == sweep_rows(store, "sw", by_run=True)[:2]
-    assert sweep_table(store, "nope") == ([], ["run", "group", "finished", "final (%)", "best (%)", "vs base"],
+    assert sweep_table(store, "nope") == ([], ["run", "group", "finished", "final (%)", "best (%)", "vs base", "formatted (%)",
+                                          "after saturation (pts)"],
                                           "no evaluations recorded yet")
 
 
@@ -555,5 +558,7 @@ def test_sweep_rows_carry_each_items_numbers_unformatted(store):
     summary = {r["label"]: r for r in store.sweep_summary("sw")}
     assert rows[0] == {"run": "pi1", "group": "1-shot", "finished": "3/3", "base": summary["pi1"]["base"],
                        "final": summary["pi1"]["final"], "final_sd": summary["pi1"]["final_sd"], "best": summary["pi1"]["best"],
-                       "best_sd": summary["pi1"]["best_sd"], "benchmarks": "b1,b2"}
+                       "best_sd": summary["pi1"]["best_sd"], "benchmarks": "b1,b2",
+                       **{k: rows[0][k] for k in ("final_formatted", "final_formatted_sd", "saturated", "saturation_step",
+                                                  "after_saturation", "after_saturation_sd")}}
     assert rows[0]["base"] == pytest.approx(statistics.fmean(_summary(f"pi1-s{s}")[0] for s in (1, 2, 3)))
