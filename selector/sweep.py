@@ -164,6 +164,19 @@ def plan_items(opts: SweepOptions, ranking: list[dict] | None, planted: dict[str
     return items
 
 
+def run_template(cfg) -> TrainConfig:
+    """The `select train` settings every run of a sweep (or a validation) shares, from the
+    command's config: its training options, pool, score and store; the pool's default preset
+    when none is given (an unknown preset fails here, before anything is planned)."""
+    from selector.runs import default_preset, training_options
+
+    template = TrainConfig(**training_options(cfg), pool=cfg.pool, score=cfg.score, store=cfg.store,
+                           data_dir=cfg.data_dir)
+    template = dataclasses.replace(template, preset=cfg.preset or default_preset(cfg.pool))
+    preset(template.preset)
+    return template
+
+
 def run_config(template: TrainConfig, item: Item, seed: int) -> TrainConfig:
     """One planned run: the template with the item's examples, the seed and the reward. Whole-pool
     baselines run as long as a 1-shot run and are evaluated like one."""

@@ -51,14 +51,11 @@ def make_parser(subparsers):
 
 
 def main(cfg: SweepConfig) -> str:
-    import dataclasses
-
     from selector import sweep
     from selector.errors import require_extra
     from selector.launcher import LAUNCHERS, Launch
     from selector.paths import store_dir
     from selector.pools import load_pool
-    from selector.runs import TrainConfig, default_preset, preset, training_options
     from selector.store import Store
 
     if cfg.launcher not in LAUNCHERS:
@@ -68,9 +65,7 @@ def main(cfg: SweepConfig) -> str:
                         "--processes N to train each run on N processes")
     if cfg.nodes < 1 or (cfg.nodes > 1 and cfg.launcher != "slurm"):
         raise UserError("--nodes N > 1 needs --launcher slurm (here, each run takes --processes N on this machine)")
-    template = TrainConfig(**training_options(cfg), pool=cfg.pool, score=cfg.score, store=cfg.store, data_dir=cfg.data_dir)
-    template = dataclasses.replace(template, preset=cfg.preset or default_preset(cfg.pool))
-    preset(template.preset)
+    template = sweep.run_template(cfg)
     pool = load_pool(cfg.pool, cfg.data_dir)
     root = store_dir(cfg.store)
     # A dry run writes nothing, except the slurm launcher's script and the plan it refers to.

@@ -19,6 +19,7 @@ array, `print` prints the `selector train` commands. The correlations are comput
 planned run has finished (run the same command again after a SLURM array).
 """
 
+import os
 import sys
 from dataclasses import dataclass
 
@@ -45,24 +46,22 @@ def make_parser(subparsers):
 
 
 def main(cfg: ValidateConfig) -> dict:
-    import dataclasses
-
     from selector import score, sweep, validate
     from selector.errors import require_extra
     from selector.launcher import LAUNCHERS, Launch
     from selector.paths import store_dir
     from selector.pools import load_pool
-    from selector.runs import TrainConfig, default_preset, preset, training_options
     from selector.store import Store
 
     if cfg.launcher not in LAUNCHERS:
         raise UserError(f"unknown launcher {cfg.launcher!r}; valid launchers: {', '.join(LAUNCHERS)}")
+    if "WORLD_SIZE" in os.environ:
+        raise UserError("`selector validate` plans and launches runs itself; start it without a launcher and give "
+                        "--processes N to train each run on N processes")
     score.get_score(cfg.score)
     if cfg.n_bootstrap < 0:
         raise UserError("--n-bootstrap must be >= 0")
-    template = TrainConfig(**training_options(cfg), pool=cfg.pool, score=cfg.score, store=cfg.store, data_dir=cfg.data_dir)
-    template = dataclasses.replace(template, preset=cfg.preset or default_preset(cfg.pool))
-    preset(template.preset)
+    template = sweep.run_template(cfg)
     pool = load_pool(cfg.pool, cfg.data_dir)
     root = store_dir(cfg.store)
     if not (root / "STORE.json").exists():
