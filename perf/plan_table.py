@@ -13,7 +13,6 @@ exact for weights, gradients, optimizer and reference model, estimates for the r
 """
 
 import argparse
-import sys
 
 from selector.memory import GB, load_model_config, parse_memory, plan
 

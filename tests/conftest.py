@@ -80,12 +80,12 @@ def trained_store(tmp_path_factory, tiny_model):
 
     from selector.cli.rank import RankConfig
     from selector.cli.rank import main as rank
-    from selector.store import Store
     from selector.cli.sweep import SweepConfig
     from selector.cli.sweep import main as sweep
     from selector.runs import TrainConfig
-    from trainer.grpo import train
+    from selector.store import Store
     from selector.toy import pool_rows
+    from trainer.grpo import train
 
     root = tmp_path_factory.mktemp("trained")
     path = root / "pool.jsonl"

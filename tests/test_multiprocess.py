@@ -243,7 +243,7 @@ def test_a_second_writer_of_a_live_run_is_refused(tmp_path, pool12, tiny_model):
         first.wait()
     assert second.returncode == 2
     err = second.stderr.strip().splitlines()
-    assert len(err) == 1 and f"run live is being trained by attempt 0 on host" in err[0] and f"(pid {first.pid})" in err[0]
+    assert len(err) == 1 and "run live is being trained by attempt 0 on host" in err[0] and f"(pid {first.pid})" in err[0]
     store = Store.open(tmp_path / "s")
     assert [e["status"] for e in store.rows("SELECT status FROM run_events ORDER BY event_time")] == ["running"]
 

@@ -7,11 +7,11 @@ The self-reflection counter is checked table-driven (lighteval style); the behav
 saturation views on hand-written rows; the report on stores built through the real code paths.
 """
 
-import json
 import shutil
 import stat
 
 import pytest
+from cli_harness import rank_made_up_history
 
 from analysis import data
 from analysis.report import build
@@ -79,14 +79,8 @@ def test_behaviour_and_saturation_views_from_hand_written_rows(tmp_path):
 @pytest.fixture
 def imported(tmp_path, pool12):
     """A store holding only an imported (made-up) history of the 12-problem pool and its ranking."""
-    from selector.cli.rank import RankConfig
-    from selector.cli.rank import main as rank
-
-    ids = [json.loads(line)["id"] for line in open(pool12.removeprefix("file:"))]
-    hist = tmp_path / "hist.json"
-    hist.write_text(json.dumps({x: [0.5 + (k % 2 - 0.5) * i / 12 for k in range(5)] for i, x in enumerate(ids)}))
-    rank(RankConfig(pool=pool12, history=str(hist), store=str(tmp_path / "store"), bootstrap=20, json=True))
-    return Store.open(tmp_path / "store"), ids
+    root, ids = rank_made_up_history(tmp_path, pool12, epochs=5, bootstrap=20)
+    return Store.open(root), ids
 
 
 def test_report_of_an_imported_history_only_has_the_ranking_sections(imported, tmp_path, capsys):

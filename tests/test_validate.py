@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import pytest
+from cli_harness import rank_made_up_history
 
 from selector.errors import UserError
 from selector.validate import ValidateOptions, rankdata, spearman, spearman_interval, strata
@@ -89,14 +90,8 @@ def test_spearman_interval_is_seeded_and_brackets_a_strong_relation():
 @pytest.fixture
 def ranked12(tmp_path, pool12):
     """A store holding a variance ranking of the 12-example toy pool (one is planted: toy-0007)."""
-    from selector.cli.rank import RankConfig
-    from selector.cli.rank import main as rank
-
-    ids = [json.loads(line)["id"] for line in open(pool12.removeprefix("file:"))]
-    hist = tmp_path / "hist.json"
-    hist.write_text(json.dumps({x: [0.5 + (k % 2 - 0.5) * i / 12 for k in range(6)] for i, x in enumerate(ids)}))
-    rank(RankConfig(pool=pool12, history=str(hist), store=str(tmp_path / "store"), bootstrap=0, json=True))
-    return pool12, str(tmp_path / "store")
+    root, _ = rank_made_up_history(tmp_path, pool12, epochs=6, bootstrap=0)
+    return pool12, str(root)
 
 
 def test_plan_is_a_stored_sweep_and_prints_train_commands(ranked12, capsys):
