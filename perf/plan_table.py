@@ -4,8 +4,8 @@ largest micro-batch that fits for each way of running it.
     python perf/plan_table.py --model Qwen/Qwen2.5-Math-1.5B        # config.json from the hub
     python perf/plan_table.py --model DIR                           # or a local directory / config.json
 
-For each (GPUs, GPU memory) in 1/8 x 40/80 GB: the part table of the paper preset as it is, and
-with vLLM colocate at TRL's default share (0.3), with the planner's advice. Then a search: for
+For each (GPUs, GPU memory) in 1/8 x 40/80 GB: the part table of the paper preset as it is (vLLM
+colocated at a 0.3 share), and without vLLM (transformers' generate), with the planner's advice. Then a search: for
 full fine-tuning and LoRA (rank 32), with and without vLLM, the largest micro-batch that fits on
 one GPU, and with it the largest steps_per_generation (the fewest generation rounds; with vLLM,
 the largest chunk its KV cache holds in one wave). Numbers are the planner's (selector/memory.py):
@@ -14,6 +14,7 @@ exact for weights, gradients, optimizer and reference model, estimates for the r
 
 import argparse
 
+from selector.errors import UserError
 from selector.memory import GB, load_model_config, parse_memory, plan
 
 PRESET = "paper-qwen2.5-math-1.5b"
@@ -57,21 +58,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="Qwen/Qwen2.5-Math-1.5B", help="hub id, model directory or config.json")
     args = ap.parse_args()
-    config = load_model_config(args.model)
+    try:
+        config = load_model_config(args.model)
+    except UserError as e:
+        raise SystemExit(f"plan_table: {e}") from None
     values = preset_values()
     print(f"# {PRESET} on {args.model}: prompts {values['prompts_per_step']} x {values['num_generations']} rollouts, "
           f"prompt <= {values['max_prompt_length']}, completion <= {values['max_completion_length']} tokens")
     for gpus in (1, 8):
         for size in ("80GB", "40GB"):
             mem = parse_memory(size)
-            table(config, values, gpus, mem, "preset")
-            table(config, {**values, "use_vllm": True}, gpus, mem, "preset + vLLM colocate (share 0.3)")
+            table(config, values, gpus, mem, "preset (vLLM colocated)")
+            table(config, {**values, "use_vllm": False}, gpus, mem, "preset without vLLM (transformers generate)")
     print("\n## One GPU: the largest micro-batch that fits (then the largest steps_per_generation)")
     for size in ("80GB", "40GB"):
         mem = parse_memory(size)
-        for name, extra in (("full, transformers generate", {}),
+        for name, extra in (("full, transformers generate", {"use_vllm": False}),
                             ("full, vLLM colocate 0.3", {"use_vllm": True, "vllm_gpu_memory_utilization": 0.3}),
-                            ("LoRA r=32, transformers generate", {"lora_r": 32}),
+                            ("LoRA r=32, transformers generate", {"lora_r": 32, "use_vllm": False}),
                             ("LoRA r=32, vLLM colocate 0.3", {"lora_r": 32, "use_vllm": True, "vllm_gpu_memory_utilization": 0.3})):
             print(f"  {size} {name:<34} {largest(config, values, mem, extra)}")
 

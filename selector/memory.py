@@ -477,7 +477,7 @@ def _describe(change: dict, p: Plan) -> str:
     flags = []
     for k, v in change.items():
         if k == "gpus":
-            flags.append(f"--gpus {v} (accelerate launch --num_processes {v})")
+            flags.append(f"--processes {v} (train on {v} GPUs; `selector plan --gpus {v}` plans it)")
         elif k == "micro_batch_size":
             flags.append(f"--micro-batch-size {v}")
         elif k == "lora_r":
