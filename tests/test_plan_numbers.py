@@ -89,7 +89,8 @@ BAD = [
     (dict(baselines="bottom:0"), "baseline 'bottom:0': give how many, e.g. bottom:3"),
     (dict(baselines="bottom"), "baseline 'bottom': give how many, e.g. bottom:3"),
     (dict(baselines="full-pool:2"), "baseline 'full-pool:2' takes no count"),
-    (dict(baselines="top:2"), "unknown baseline 'top'; valid baselines: random:N, bottom:N, full-pool, format-reward"),
+    (dict(baselines="top:2"), ("unknown baseline 'top'; valid baselines: random:N, bottom:N, planted:KIND, full-pool, "
+                               "format-reward")),
     (dict(top=3, baselines="random:8"), "baseline 'random:8': only 7 examples outside pi1..pi3"),
     (dict(), "the sweep plans no run; give --top N, --few-shot, --sets or --baselines"),
 ]
