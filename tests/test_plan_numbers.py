@@ -113,6 +113,7 @@ PIS = [
     (dict(pis="e6"), [("pi6", "1-shot", ["e6"], "outcome")]),  # an example id of the ranking: its pi name
     (dict(pis="x99"), [("x99", "1-shot", ["x99"], "outcome")]),  # not ranked: named by its id (the pool checks it later)
     (dict(pis="e9,,pi3,"), [("pi9", "1-shot", ["e9"], "outcome"), ("pi3", "1-shot", ["e3"], "outcome")]),
+    (dict(pis="PI5"), [("PI5", "1-shot", ["e5"], "outcome")]),  # a pi name as written, as --sets keeps its names
     (dict(pis="pi2", few_shot="2", baselines="bottom:1"),  # after --top, before the few-shot sets and baselines
      [("pi2", "1-shot", ["e2"], "outcome"), ("{pi1..pi2}", "few-shot", ["e1", "e2"], "outcome"),
       ("pi10", "bottom", ["e10"], "outcome")]),
@@ -120,7 +121,7 @@ PIS = [
 
 
 @pytest.mark.parametrize("opts,want", PIS, ids=["one-pi", "after-top", "example-id", "unranked-id", "blanks",
-                                                 "order"])
+                                                 "upper-case", "order"])
 def test_pis_plans_one_shot_runs_beyond_top(opts, want):
     got = _plan(**opts)
     assert got == want, f"{opts}: expected {want}, got {got}"
