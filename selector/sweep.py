@@ -130,7 +130,8 @@ def plan_items(opts: SweepOptions, ranking: list[dict] | None, planted: dict[str
     for spec in [s.strip() for s in (opts.baselines or "").split(",") if s.strip()]:
         kind, _, count = spec.partition(":")
         if kind not in BASELINES:
-            raise UserError(f"unknown baseline {kind!r}; valid baselines: random:N, bottom:N, full-pool, format-reward")
+            raise UserError(f"unknown baseline {kind!r}; valid baselines: random:N, bottom:N, planted:KIND, full-pool, "
+                            "format-reward")
         if kind in ("random", "bottom"):
             if not count.isdigit() or int(count) < 1:
                 raise UserError(f"baseline {spec!r}: give how many, e.g. {kind}:3")

@@ -89,7 +89,8 @@ BAD = [
     (dict(baselines="bottom:0"), "baseline 'bottom:0': give how many, e.g. bottom:3"),
     (dict(baselines="bottom"), "baseline 'bottom': give how many, e.g. bottom:3"),
     (dict(baselines="full-pool:2"), "baseline 'full-pool:2' takes no count"),
-    (dict(baselines="top:2"), "unknown baseline 'top'; valid baselines: random:N, bottom:N, full-pool, format-reward"),
+    (dict(baselines="top:2"), ("unknown baseline 'top'; valid baselines: random:N, bottom:N, planted:KIND, full-pool, "
+                               "format-reward")),
     (dict(top=3, baselines="random:8"), "baseline 'random:8': only 7 examples outside pi1..pi3"),
     (dict(), "the sweep plans no run; give --top N, --few-shot, --sets or --baselines"),
 ]
@@ -100,6 +101,127 @@ def test_bad_plans_fail_in_one_line(opts, message):
     with pytest.raises(UserError) as e:
         _plan(**opts)
     assert str(e.value) == message
+
+
+# --------------------------------------------------------------------------- --pis: 1-shot runs beyond --top
+
+PIS = [
+    # (options, the 1-shot items --pis adds: a pi name keeps its name, an example id is named by its rank)
+    (dict(pis="pi5"), [("pi5", "1-shot", ["e5"], "outcome")]),
+    (dict(top=2, pis="pi7, pi4"), [("pi1", "1-shot", ["e1"], "outcome"), ("pi2", "1-shot", ["e2"], "outcome"),
+                                  ("pi7", "1-shot", ["e7"], "outcome"), ("pi4", "1-shot", ["e4"], "outcome")]),
+    (dict(pis="e6"), [("pi6", "1-shot", ["e6"], "outcome")]),  # an example id of the ranking: its pi name
+    (dict(pis="x99"), [("x99", "1-shot", ["x99"], "outcome")]),  # not ranked: named by its id (the pool checks it later)
+    (dict(pis="e9,,pi3,"), [("pi9", "1-shot", ["e9"], "outcome"), ("pi3", "1-shot", ["e3"], "outcome")]),
+    (dict(pis="PI5"), [("PI5", "1-shot", ["e5"], "outcome")]),  # a pi name as written, as --sets keeps its names
+    (dict(pis="pi2", few_shot="2", baselines="bottom:1"),  # after --top, before the few-shot sets and baselines
+     [("pi2", "1-shot", ["e2"], "outcome"), ("{pi1..pi2}", "few-shot", ["e1", "e2"], "outcome"),
+      ("pi10", "bottom", ["e10"], "outcome")]),
+]
+
+
+@pytest.mark.parametrize("opts,want", PIS, ids=["one-pi", "after-top", "example-id", "unranked-id", "blanks",
+                                                 "upper-case", "order"])
+def test_pis_plans_one_shot_runs_beyond_top(opts, want):
+    got = _plan(**opts)
+    assert got == want, f"{opts}: expected {want}, got {got}"
+
+
+BAD_PIS = [
+    # (options, the whole message)
+    (dict(top=3, pis="pi2"), "--pis pi2: already planned (by --top or an earlier --pis)"),
+    (dict(top=3, pis="e3"), "--pis e3: already planned (by --top or an earlier --pis)"),
+    (dict(pis="pi4,e4"), "--pis e4: already planned (by --top or an earlier --pis)"),
+    (dict(pis="pi11"), "pi11: the ranking has pi1..pi10"),
+]
+
+
+@pytest.mark.parametrize("opts,message", BAD_PIS, ids=["top-pi", "top-id", "twice", "beyond"])
+def test_pis_refuses_a_run_already_planned_and_a_pi_beyond_the_ranking(opts, message):
+    with pytest.raises(UserError) as e:
+        _plan(**opts)
+    assert str(e.value) == message
+
+
+def test_pis_without_a_ranking():
+    from selector.pools import rank_hint
+
+    with pytest.raises(UserError) as e:  # a pi name needs the ranking
+        plan_items(SweepOptions(pool="p", top=0, baselines="", pis="pi1"), None)
+    assert str(e.value) == f"--pis needs a variance ranking of pool 'p' and the store has none; run {rank_hint('p')} first"
+    # an example id does not: named by itself
+    items = plan_items(SweepOptions(pool="p", top=0, baselines="", pis="e3"), None)
+    assert [(i.label, i.grp, i.examples) for i in items] == [("e3", "1-shot", ["e3"])]
+
+
+def test_options_from_before_pis_plan_without_it():
+    from types import SimpleNamespace
+
+    old = SimpleNamespace(pool="p", top=1, few_shot=None, sets=None, baselines="", score="variance", random_seed=0)
+    assert [(i.label, i.examples) for i in plan_items(old, RANKING)] == [("pi1", ["e1"])]
+
+
+# --------------------------------------------------------------------------- planted:KIND baselines
+
+# Planted examples among RANKING's: e4 and e7 wrong-gold, e2 unreachable.
+PLANTED = {"e7": "wrong-gold", "e4": "wrong-gold", "e2": "unreachable"}
+
+
+def _planted_plan(planted=PLANTED, ranking=RANKING, **kw):
+    opts = SweepOptions(**{"pool": "p", "top": 0, "baselines": "", **kw})
+    return [(i.label, i.grp, i.examples, i.reward) for i in plan_items(opts, ranking, planted)]
+
+
+PLANTED_PLANS = [
+    # (baselines, the items): the best-ranked example of the kind, labelled KIND=piN
+    ("planted:wrong-gold", [("wrong-gold=pi4", "planted", ["e4"], "outcome")]),
+    ("planted:unreachable", [("unreachable=pi2", "planted", ["e2"], "outcome")]),
+    ("planted:unreachable,full-pool,planted:wrong-gold",
+     [("unreachable=pi2", "planted", ["e2"], "outcome"), ("full pool", "full-pool", None, "outcome"),
+      ("wrong-gold=pi4", "planted", ["e4"], "outcome")]),
+]
+
+
+@pytest.mark.parametrize("baselines,want", PLANTED_PLANS, ids=["wrong-gold", "unreachable", "mixed"])
+def test_planted_baseline_is_the_best_ranked_example_of_its_kind(baselines, want):
+    got = _planted_plan(baselines=baselines)
+    assert got == want, f"{baselines}: expected {want}, got {got}"
+
+
+def test_planted_baseline_follows_the_ranking_order():
+    # The same planted examples under another ranking: e7 now ranks above e4.
+    ranking = [{"rank": k, "example_id": x} for k, x in enumerate(["e7", "e1", "e4", "e2"], 1)]
+    assert _planted_plan(ranking=ranking, baselines="planted:wrong-gold") == [("wrong-gold=pi1", "planted", ["e7"], "outcome")]
+
+
+BAD_PLANTED = [
+    # (planted map, baselines, the whole message: the valid kinds and an example)
+    (PLANTED, "planted:typo", ("baseline 'planted:typo': pool 'p' has planted kinds unreachable, wrong-gold; "
+                               "e.g. planted:unreachable")),
+    (PLANTED, "planted", "baseline 'planted': pool 'p' has planted kinds unreachable, wrong-gold; e.g. planted:unreachable"),
+    ({"e5": "wrong-gold"}, "planted:unreachable", ("baseline 'planted:unreachable': pool 'p' has planted kinds "
+                                                   "wrong-gold; e.g. planted:wrong-gold")),
+    ({}, "planted:wrong-gold", ("baseline 'planted:wrong-gold': pool 'p' has no planted examples (no `planted` "
+                                "column); e.g. planted:KIND")),
+    (None, "planted:wrong-gold", ("baseline 'planted:wrong-gold': pool 'p' has no planted examples (no `planted` "
+                                  "column); e.g. planted:KIND")),
+]
+
+
+@pytest.mark.parametrize("planted,baselines,message", BAD_PLANTED, ids=["unknown", "no-kind", "one-kind", "none", "no-map"])
+def test_a_planted_baseline_of_a_kind_the_pool_lacks_names_the_kinds_it_has(planted, baselines, message):
+    with pytest.raises(UserError) as e:
+        _planted_plan(planted=planted, baselines=baselines)
+    assert str(e.value) == message
+
+
+def test_a_planted_baseline_needs_a_ranking():
+    from selector.pools import rank_hint
+
+    with pytest.raises(UserError) as e:
+        _planted_plan(ranking=None, baselines="planted:wrong-gold")
+    assert str(e.value) == (f"baseline planted needs a variance ranking of pool 'p' and the store has none; "
+                            f"run {rank_hint('p')} first")
 
 
 def test_the_largest_plans_the_ranking_allows():
@@ -143,6 +265,25 @@ def test_a_planned_run_is_the_template_with_its_examples_seed_and_reward():
     set_steps = dataclasses.replace(template, max_steps=5, eval_steps=0)
     assert (run_config(set_steps, Item("full pool", "full-pool", None), 0).max_steps,
             run_config(set_steps, Item("full pool", "full-pool", None), 0).eval_steps) == (5, 0)  # given: kept
+
+
+def test_a_whole_pool_baseline_trains_at_the_one_shot_rate_and_length_of_its_preset():
+    from selector.runs import TrainConfig
+    from selector.sweep import Item, run_config
+
+    whole = Item("full pool", "full-pool", None)
+    # The toy preset: 80 one-shot steps, evaluated every 20, at 3e-5 (not its history rate, 1e-5).
+    toy = run_config(TrainConfig(pool="p", preset="toy"), whole, 0)
+    assert (toy.examples, toy.max_steps, toy.eval_steps, toy.learning_rate) == (None, 80, 20, 3e-5)
+    # The LoRA paper preset: 2000 steps, every 20, at 1e-5.
+    lora = run_config(TrainConfig(pool="p", preset="paper-qwen2.5-math-1.5b-lora"), whole, 0)
+    assert (lora.max_steps, lora.eval_steps, lora.learning_rate) == (2000, 20, 1e-5)
+    # Given values are kept.
+    given = run_config(TrainConfig(pool="p", preset="toy", max_steps=9, eval_steps=3, learning_rate=7e-5), whole, 0)
+    assert (given.max_steps, given.eval_steps, given.learning_rate) == (9, 3, 7e-5)
+    # A run on examples leaves them to `select train` (its preset's values then).
+    one = run_config(TrainConfig(pool="p", preset="toy"), Item("pi1", "1-shot", ["e1"]), 0)
+    assert (one.examples, one.max_steps, one.eval_steps, one.learning_rate) == ("e1", None, None, None)
 
 
 @pytest.mark.parametrize("text,want", [("", []), ("1,2,3", [1, 2, 3]), ("4, 8,", [4, 8]), ("-1,2", [-1, 2])])

@@ -340,6 +340,16 @@ def test_ranking_rows_put_each_scores_rank_and_value_beside_the_primary_order():
     assert [set(r) for r in one] == [{"rank", "pi", "example_id", "score", "ci_low", "ci_high", "answer", "problem"}] * 2
 
 
+def test_ranking_rows_name_each_examples_planted_kind_when_the_pool_plants_some():
+    from types import SimpleNamespace
+
+    ex = {i: SimpleNamespace(answer="1", problem=i, planted=kind) for i, kind in (("a", "wrong-gold"), ("b", ""))}
+    pool = SimpleNamespace(by_id=ex, planted={"a": "wrong-gold"})
+    ranked = [Ranked(1, "b", 0.5), Ranked(2, "a", 0.25), Ranked(3, "z", 0.0)]  # z: no longer in the pool
+    rows = ranking_rows(pool, {"variance": ranked}, "variance")
+    assert [(r["example_id"], r["planted"]) for r in rows] == [("b", ""), ("a", "wrong-gold"), ("z", None)]
+
+
 def test_compare_counts_the_shared_top_16_by_default():
     ids = [f"q{i:02d}" for i in range(20)]
     got = correlations({"variance": _ranked(ids), "lim": _ranked(ids[::-1])})
