@@ -152,7 +152,9 @@ def plan_items(opts: SweepOptions, ranking: list[dict] | None, planted: dict[str
             if count not in kinds:
                 raise UserError(f"baseline {spec!r}: pool {opts.pool!r} has " + (f"planted kinds {', '.join(kinds)}" if kinds
                                 else "no planted examples (no `planted` column)") + "; e.g. planted:" + (kinds[0] if kinds else "KIND"))
-            x = next(x for x in need_ranking("baseline planted") if planted.get(x["example_id"]) == count)
+            x = next((x for x in need_ranking("baseline planted") if planted.get(x["example_id"]) == count), None)
+            if x is None:  # e.g. an imported history that covers only part of the pool
+                raise UserError(f"baseline {spec!r}: the ranking holds no {count} example of pool {opts.pool!r}")
             items.append(Item(f"{count}=pi{x['rank']}", "planted", [x["example_id"]]))
         elif count:
             raise UserError(f"baseline {spec!r} takes no count")

@@ -335,3 +335,10 @@ def test_a_set_that_cannot_split_the_step_evenly_is_refused():
 def test_the_whole_pool_is_every_example_less_the_bad_golds_once():
     rows = build_rows(_pool(6, bad=(2, 5)), None, 4)
     assert [r["example_id"] for r in rows] == ["e1", "e3", "e4", "e6"]
+
+
+def test_a_planted_baseline_whose_kind_the_ranking_lacks_is_one_line():
+    # e99 is planted but not ranked (e.g. an imported history that covers part of the pool).
+    with pytest.raises(UserError) as e:
+        _planted_plan(planted={"e99": "unreachable"}, baselines="planted:unreachable")
+    assert str(e.value) == "baseline 'planted:unreachable': the ranking holds no unreachable example of pool 'p'"
