@@ -48,7 +48,7 @@ MODULES = {
     "sweep": ("selector/sweep.py",
               [f"selector.sweep.x_{f}__mutmut_*" for f in ("ints", "plan_items", "run_config")],
               ["tests/test_plan_numbers.py"]),
-    "results": ("selector/results.py", None, ["tests/test_view_numbers.py"]),
+    "results": ("selector/results.py", None, ["tests/test_view_numbers.py", "tests/test_results_table.py"]),
     "recorder": ("trainer/recorder.py", None,
                  ["tests/test_recorder_numbers.py", "tests/test_multiprocess.py::test_recorder_numbers_chunks_and_processes_globally"]),
     "build_rows": ("selector/runs.py", ["selector.runs.x_build_rows__mutmut_*"], ["tests/test_plan_numbers.py"]),

@@ -189,3 +189,37 @@ def test_a_callback_told_to_flush_every_step_does():
     _add(rec, 2)
     cb.on_step_end(None, SimpleNamespace(global_step=3), SimpleNamespace(should_save=False, should_training_stop=False))
     assert [t for t, _ in w.parts] == ["rollouts"]
+
+
+def _add_grades(rec, global_step, examples, correct):
+    """One generation batch: completion i is of example examples[i], correct when correct[i]."""
+    rec.add(global_step, examples, ["t"] * len(examples), [[1]] * len(examples),
+            [Grade(bool(c), True, "x") for c in correct], [float(c) for c in correct])
+
+
+def test_log_values_are_the_steps_accuracy_over_the_batch_and_per_example():
+    rec = _recorder()
+    assert rec.log_values() == {}  # nothing generated yet
+    # Step 1 in two generation chunks: example 7 (an int id, as a pool's ids may be) 3 of 4 right,
+    # example "a" 1 of 4; the second chunk adds to the first.
+    _add_grades(rec, 0, [7, 7, "a", "a"], [1, 1, 0, 1])
+    assert rec.log_values() == {"rlvr/batch_accuracy": 3 / 4, "rlvr/accuracy/7": 1.0, "rlvr/accuracy/a": 0.5}
+    _add_grades(rec, 0, [7, 7, "a", "a"], [1, 0, 0, 0])
+    got = rec.log_values()
+    assert got == {"rlvr/batch_accuracy": 4 / 8, "rlvr/accuracy/7": 3 / 4, "rlvr/accuracy/a": 1 / 4}
+    assert list(got) == ["rlvr/batch_accuracy", "rlvr/accuracy/7", "rlvr/accuracy/a"]  # examples in sorted order
+    # Step 2 starts its own tally.
+    _add_grades(rec, 1, ["b", "b"], [0, 0])
+    assert rec.log_values() == {"rlvr/batch_accuracy": 0.0, "rlvr/accuracy/b": 0.0}
+
+
+@pytest.mark.parametrize("examples,per_example", [(16, True), (17, False)])
+def test_log_values_name_each_example_only_up_to_16(examples, per_example):
+    rec = _recorder(num_generations=2)
+    ids = [f"e{i:02d}" for i in range(examples) for _ in range(2)]
+    correct = [i % 4 == 0 for i in range(len(ids))]  # every other example: one of its two right
+    _add_grades(rec, 3, ids, correct)
+    want = {"rlvr/batch_accuracy": sum(correct) / len(ids)}
+    if per_example:
+        want.update({f"rlvr/accuracy/e{i:02d}": 0.5 if i % 2 == 0 else 0.0 for i in range(examples)})
+    assert rec.log_values() == want
