@@ -274,13 +274,22 @@ def test_a_store_whose_older_parts_lack_the_newer_columns(tmp_path):
     new = [{"run_id": "new", "attempt": 0, "step": 0, "benchmark": "b", "problem_id": "p", "sample_index": k, "completion": "",
             "extracted": "", "correct": k < 1, "formatted": True, "completion_tokens": 1, "grader_version": "g",
             "correct_paper": k < 2, "extracted_paper": "x"} for k in range(4)]
+    validation = {"validation": "v-new", "score": "variance", "gain": "final", "run_id": "sv", "examples": 3, "runs_finished": 3,
+                  "spearman": 0.5, "ci_low": 0.0, "ci_high": 1.0, "n_bootstrap": 10, "seed": 0, "created_at": T0, "code_version": "0"}
     with store.writer("new") as w:
         w.append("eval_samples", new)
+        w.append("validations", [validation])
     # A part written before the paper's columns existed (no correct_paper, extracted_paper).
     old = [{k: v for k, v in dict(r, run_id="old", correct=r["sample_index"] < 3).items() if not k.endswith("_paper")} for r in new]
     (tmp_path / "s" / "eval_samples" / "old").mkdir()
     pq.write_table(pa.Table.from_pylist(old), tmp_path / "s" / "eval_samples" / "old" / "20240101T000000000000-1-old.parquet")
+    # A validation written before a column was added (here: runs_finished).
+    (tmp_path / "s" / "validations" / "old").mkdir()
+    pq.write_table(pa.Table.from_pylist([{k: v for k, v in dict(validation, validation="v-old").items() if k != "runs_finished"}]),
+                   tmp_path / "s" / "validations" / "old" / "20240101T000000000000-1-old.parquet")
     store = Store.open(tmp_path / "s")
+    got = store.rows("SELECT validation, runs_finished, spearman FROM validation_latest ORDER BY validation")
+    assert [tuple(r.values()) for r in got] == [("v-new", 3, 0.5), ("v-old", None, 0.5)]
     assert store.rows("SELECT count(*) AS n, count(correct_paper) AS paper FROM eval_samples_all") == [{"n": 8, "paper": 4}]
     got = store.rows("SELECT run_id, accuracy FROM eval_scores ORDER BY run_id")
     assert [tuple(r.values()) for r in got] == [("new", 0.25), ("old", 0.75)]
