@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-TESTS = ["tests/test_view_numbers.py", "tests/test_store.py", "tests/test_reliability.py::test_epoch_accuracy_counts_the_latest_attempt_of_each_step",
+TESTS = ["tests/test_view_numbers.py", "tests/test_view_details.py", "tests/test_store.py", "tests/test_reliability.py::test_epoch_accuracy_counts_the_latest_attempt_of_each_step",
          "tests/test_reliability.py::test_ties_keep_the_order_in_which_a_run_first_met_the_examples",
          "tests/test_report.py::test_reflection_words_counts_the_papers_words",
          "tests/test_report.py::test_behaviour_and_saturation_views_from_hand_written_rows",

@@ -32,6 +32,11 @@ SCI = [
     ("+7.25e1", Fraction(725, 10)),
     ("1.234567890123456789e5", Fraction(1234567890123456789, 10**13)),  # every written digit kept
     ("9.99e-30", Fraction(999, 10**32)),
+    ("1.50e1", Fraction(15)),  # 15.0 in plain digits: the zero and the point go
+    ("-2.500e-1", Fraction(-1, 4)),
+    # 32 significant digits, past decimal's default 28: all kept
+    ("1.2345678901234567890123456789012e5", Fraction(12345678901234567890123456789012, 10**26)),
+    ("98765432109876543210987654321098765\\times 10^{-40}", Fraction(98765432109876543210987654321098765, 10**40)),
 ]
 
 
@@ -54,6 +59,20 @@ def test_any_mantissa_and_exponent_reads_exactly(digits, point, exponent, sign, 
     want = Fraction(sign + mantissa) * Fraction(10) ** exponent
     got = _normalize(written)
     assert Fraction(got) == want, f"{written}: expected {want}, got {got}"
+
+
+def test_a_plain_decimal_ends_in_no_point_so_a_tex_space_after_it_stays_a_space():
+    # 1.50e1 is 15, not `15.`: a point left behind would glue the space's next number on (15.5).
+    assert _normalize("1.50e1~5") == _normalize("1.50e1\\ 5") == _normalize("15~5") == "15 5"
+    assert _normalize("2.50e2~3") == "250 3" and _normalize("-1.0\\times 10^{1}~2") == "-10 2"
+
+
+def test_a_million_digit_mantissa_with_the_largest_exponent_reads_exactly():
+    # 10^6 + 999 digits before the point: past decimal's default exponent limit (999999), so read in
+    # a context without one. Compared as text (Fraction would go through int(), capped at 4300 digits).
+    nines = "9" * 1_000_001
+    assert _normalize(f"{nines}e999") == nines + "0" * 999
+    assert _normalize(f"-{nines}.5\\times 10^{{2}}") == f"-{nines}50"
 
 
 PREPARE = [
