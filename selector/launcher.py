@@ -182,3 +182,13 @@ def _abs(path: str | None) -> str | None:
 
 
 LAUNCHERS = {"local": local, "slurm": slurm, "print": print_commands}
+
+
+def check_launcher(name: str, verb: str) -> None:
+    """`select sweep` / `select validate` start their runs themselves: a known launcher, and not
+    from inside `accelerate launch` (every process would plan and launch the whole sweep)."""
+    if name not in LAUNCHERS:
+        raise UserError(f"unknown launcher {name!r}; valid launchers: {', '.join(LAUNCHERS)}")
+    if "WORLD_SIZE" in os.environ:
+        raise UserError(f"`selector {verb}` plans and launches runs itself; start it without a launcher and give "
+                        "--processes N to train each run on N processes")

@@ -302,3 +302,19 @@ def test_results_before_any_sweep_lists_every_run_with_its_evaluations(tmp_path,
     results(ResultsConfig(store=str(tmp_path / "store")))
     out = capsys.readouterr().out
     assert "no sweep yet" in out and "25.0" in out and "75.0" in out and "mean over toy" in out
+
+
+@pytest.mark.parametrize("verb", ["sweep", "validate"])
+def test_sweep_and_validate_check_the_launcher_and_refuse_to_start_under_accelerate(verb, monkeypatch):
+    from selector.launcher import check_launcher
+
+    with pytest.raises(UserError) as e:
+        check_launcher("pbs", verb)
+    assert str(e.value) == "unknown launcher 'pbs'; valid launchers: local, slurm, print"
+    monkeypatch.setenv("WORLD_SIZE", "2")  # what accelerate launch / torchrun set in every process
+    with pytest.raises(UserError) as e:
+        check_launcher("local", verb)
+    assert str(e.value) == (f"`selector {verb}` plans and launches runs itself; start it without a launcher and give "
+                            "--processes N to train each run on N processes")
+    monkeypatch.delenv("WORLD_SIZE")
+    check_launcher("slurm", verb)  # known, and not under a launcher: fine

@@ -22,7 +22,6 @@ commands. Each run writes its own store shard, so parallel tasks never contend f
 `select results --sweep NAME` prints the table.
 """
 
-import os
 import sys
 from dataclasses import dataclass
 
@@ -53,16 +52,12 @@ def make_parser(subparsers):
 def main(cfg: SweepConfig) -> str:
     from selector import sweep
     from selector.errors import require_extra
-    from selector.launcher import LAUNCHERS, Launch
+    from selector.launcher import LAUNCHERS, Launch, check_launcher
     from selector.paths import store_dir
     from selector.pools import load_pool
     from selector.store import Store
 
-    if cfg.launcher not in LAUNCHERS:
-        raise UserError(f"unknown launcher {cfg.launcher!r}; valid launchers: {', '.join(LAUNCHERS)}")
-    if "WORLD_SIZE" in os.environ:
-        raise UserError("`selector sweep` plans and launches runs itself; start it without a launcher and give "
-                        "--processes N to train each run on N processes")
+    check_launcher(cfg.launcher, "sweep")
     if cfg.nodes < 1 or (cfg.nodes > 1 and cfg.launcher != "slurm"):
         raise UserError("--nodes N > 1 needs --launcher slurm (here, each run takes --processes N on this machine)")
     template = sweep.run_template(cfg)

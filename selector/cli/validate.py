@@ -19,7 +19,6 @@ array, `print` prints the `selector train` commands. The correlations are comput
 planned run has finished (run the same command again after a SLURM array).
 """
 
-import os
 import sys
 from dataclasses import dataclass
 
@@ -48,16 +47,12 @@ def make_parser(subparsers):
 def main(cfg: ValidateConfig) -> dict:
     from selector import score, sweep, validate
     from selector.errors import require_extra
-    from selector.launcher import LAUNCHERS, Launch
+    from selector.launcher import LAUNCHERS, Launch, check_launcher
     from selector.paths import store_dir
     from selector.pools import load_pool
     from selector.store import Store
 
-    if cfg.launcher not in LAUNCHERS:
-        raise UserError(f"unknown launcher {cfg.launcher!r}; valid launchers: {', '.join(LAUNCHERS)}")
-    if "WORLD_SIZE" in os.environ:
-        raise UserError("`selector validate` plans and launches runs itself; start it without a launcher and give "
-                        "--processes N to train each run on N processes")
+    check_launcher(cfg.launcher, "validate")
     score.get_score(cfg.score)
     if cfg.n_bootstrap < 0:
         raise UserError("--n-bootstrap must be >= 0")
