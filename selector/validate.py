@@ -24,6 +24,7 @@ from typing import ClassVar
 
 from selector.config import option
 from selector.errors import UserError
+from selector.score import spearman as rank_correlation
 
 STRATA = ("top", "middle", "bottom", "planted")
 
@@ -130,7 +131,7 @@ def spearman(x, y) -> float:
     rx, ry = rankdata(x), rankdata(y)
     if rx.std() == 0 or ry.std() == 0:
         return float("nan")
-    return float(np.corrcoef(rx, ry)[0, 1])
+    return rank_correlation(rx, ry)  # Pearson's r of the ranks, as `rank --compare` computes it
 
 
 def spearman_interval(x, y, n_bootstrap: int, seed: int = 0, level: float = 0.90) -> tuple[float, float]:

@@ -217,11 +217,25 @@ def _sharded(accelerator) -> bool:
     return bool(getattr(state, "fsdp_plugin", None)) or bool(ds and getattr(ds, "zero_stage", 0) == 3)
 
 
+def load_for_generation(path: str):
+    """(model, tokenizer) of a local model directory for HF `generate`: on the GPU in bf16 when
+    there is one, else on the CPU in fp32; a tokenizer without a pad token pads with eos."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    cuda = torch.cuda.is_available()
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.bfloat16 if cuda else torch.float32)
+    model.to("cuda" if cuda else "cpu").eval()
+    return model, tokenizer
+
+
 def evaluate_model(path: str, jobs: list[tuple[str, list[dict], Sampling]], backend: str, seed: int, grader,
                    on_result, batch_size: int = 32) -> None:
     """`select eval`: generate for each (benchmark, rows, sampling) with one loaded model, grade,
     and hand each benchmark's (name, accuracy, samples) to `on_result` as soon as it is done."""
-    import torch
     from tqdm.auto import tqdm
 
     if backend == "vllm":
@@ -235,14 +249,7 @@ def evaluate_model(path: str, jobs: list[tuple[str, list[dict], Sampling]], back
             on_result(name, *grade_outputs(name, rows, generate_vllm(llm, [r["prompt"] for r in rows], sampling, seed), grader))
         return
 
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    cuda = torch.cuda.is_available()
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.bfloat16 if cuda else torch.float32)
-    model.to("cuda" if cuda else "cpu")
+    model, tokenizer = load_for_generation(path)
     for name, rows, sampling in jobs:
         with tqdm(total=len(rows), desc=f"{name} ({sampling.describe()})", unit="problem", file=sys.stderr) as bar:
             acc, samples = evaluate(model, tokenizer, name, rows, sampling, grader, seed, progress=bar)

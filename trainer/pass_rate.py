@@ -24,7 +24,7 @@ def measure(spec: PassRateSpec, pool, store, threads=None, batch_size: int | Non
     from selector.benchmark import Sampling
     from selector.grader import GRADER_VERSION, Grader
     from selector.store import FINISHED, RunLog
-    from trainer.evaluate import generate
+    from trainer.evaluate import generate, load_for_generation
     from trainer.model import model_path
 
     run_id = spec.run_id
@@ -42,17 +42,11 @@ def measure(spec: PassRateSpec, pool, store, threads=None, batch_size: int | Non
     grader = Grader(timeout_s=5.0).start()
     saved = torch.get_num_threads()
     try:
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
         from trainer.threads import apply
 
         apply(threads)
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        if tokenizer.pad_token is None:
-            tokenizer.pad_token = tokenizer.eos_token
-        cuda = torch.cuda.is_available()
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.bfloat16 if cuda else torch.float32)
-        model.to("cuda" if cuda else "cpu").eval()
+        model, tokenizer = load_for_generation(path)
+        cuda = model.device.type == "cuda"
         per_call = batch_size or max(1, 1024 // spec.samples)
         with tqdm(total=len(examples), desc=f"base pass rate ({spec.samples} samples each)", unit="example",
                   file=sys.stderr) as bar, torch.random.fork_rng(devices=[model.device] if cuda else []):
