@@ -30,6 +30,7 @@ Where TRL's defaults differ from verl's (the paper's code), the paper preset set
 import dataclasses
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -325,7 +326,25 @@ def resolve_settings(cfg: TrainConfig, grpo_fields: set[str] | None = None) -> d
         raise UserError("num_iterations other than 1 is not supported: the recorder maps one generation batch to one step")
     if not isinstance(cfg.processes, int) or cfg.processes < 1:
         raise UserError(f"--processes must be a positive integer, got {cfg.processes!r}")
+    threads_setting(values.get("torch_threads"), "--set torch_threads")
+    threads_setting(os.environ.get(THREADS_ENV, "").strip() or None, THREADS_ENV)  # read when the run starts
     return values
+
+
+THREADS_ENV = "RLVR_TORCH_THREADS"
+
+
+def threads_setting(value, where: str = THREADS_ENV):
+    """A torch_threads setting as trainer/threads.py reads it: None or 0 (torch's default), "auto",
+    or a whole number of threads >= 1; anything else fails in one line naming `where` it came from."""
+    if value in (None, "", 0, "0"):
+        return None
+    if value == "auto":
+        return "auto"
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit():
+        raise UserError(f"{where}={value!r}: expected auto, 0 (torch's default) or a whole number of threads >= 1")
+    return int(text) or None
 
 
 def build_rows(pool, example_ids: list[str] | None, prompts_per_step: int) -> list[dict]:

@@ -8,13 +8,15 @@ kept both cores busy (a thread that waits for a busy core stalls every parallel 
 "auto" looks at how much of the machine is idle right now (/proc/stat over a fraction of a
 second) and uses every core only when all of them are free, else one thread.
 
-RLVR_TORCH_THREADS=N overrides any setting (for a shared machine where load comes and goes).
+RLVR_TORCH_THREADS=N (or auto, or 0 for torch's default) overrides any setting (for a shared
+machine where load comes and goes).
 """
 
 import os
 import time
 
-ENV = "RLVR_TORCH_THREADS"
+from selector.runs import THREADS_ENV as ENV
+from selector.runs import threads_setting
 
 
 def idle_cpus(window: float = 0.3) -> float | None:
@@ -36,13 +38,12 @@ def idle_cpus(window: float = 0.3) -> float | None:
 
 def choose(setting) -> int | None:
     """Threads for `setting`: None or 0 = torch's default (leave it), an int = that many,
-    "auto" = every core when all are idle now, else 1. RLVR_TORCH_THREADS wins over all."""
-    if os.environ.get(ENV, "").strip():
-        return max(1, int(os.environ[ENV]))
-    if setting in (None, 0, "0", ""):
-        return None
+    "auto" = every core when all are idle now, else 1. RLVR_TORCH_THREADS (the same values) wins
+    over all; a value that is none of these fails in one line (selector/runs.py:threads_setting)."""
+    env = os.environ.get(ENV, "").strip()
+    setting = threads_setting(env, ENV) if env else threads_setting(setting, "torch_threads")
     if setting != "auto":
-        return max(1, int(setting))
+        return setting
     cores = os.cpu_count() or 1
     idle = idle_cpus()
     return cores if idle is not None and idle >= cores - 0.5 else 1
