@@ -51,8 +51,7 @@ def make_parser(subparsers):
 
 def main(cfg: SweepConfig) -> str:
     from selector import sweep
-    from selector.errors import require_extra
-    from selector.launcher import LAUNCHERS, Launch, check_launcher
+    from selector.launcher import check_launcher
     from selector.paths import store_dir
     from selector.pools import load_pool
     from selector.store import Store
@@ -72,20 +71,12 @@ def main(cfg: SweepConfig) -> str:
 
     plan = sweep.stored_plan(store, name, options)
     if not plan:
-        plan = sweep.plan_sweep(cfg, template, pool, store, ranking, _grpo_fields() if cfg.set else None)
+        plan = sweep.plan_sweep(cfg, template, pool, store, ranking, grpo_fields_if_installed() if cfg.set else None)
         if writes:
             sweep.store_plan(store, name, plan, options, root, cfg.data_dir, dry_run=cfg.dry_run)
     plan = sweep.with_status(store, plan)
     _print_plan(name, plan, cfg, ranking_id)
-    launch = Launch(root, cfg.data_dir, cfg.dry_run, cfg.slurm_args, cfg.max_parallel, processes=cfg.processes,
-                    nodes=cfg.nodes)
-    if cfg.launcher == "local" and not cfg.dry_run and any(p["status"] != "finished" for p in plan):
-        require_extra("the local launcher (it trains here; or use --launcher slurm / print)")
-        import trainer.grpo
-        from selector.cli.train import train_somewhere
-
-        launch.train = lambda run_cfg: train_somewhere(run_cfg, trainer.grpo.train)
-    LAUNCHERS[cfg.launcher](name, plan, launch)
+    launch_plan(name, plan, cfg, root, nodes=cfg.nodes)
     if cfg.launcher == "local" and not cfg.dry_run:
         from selector.cli.results import print_sweep
 
@@ -93,7 +84,24 @@ def main(cfg: SweepConfig) -> str:
     return name
 
 
-def _grpo_fields() -> set[str] | None:
+def launch_plan(name: str, plan: list[dict], cfg, root, nodes: int = 1) -> None:
+    """Start a planned sweep's unfinished runs with cfg.launcher (`select sweep` and `select
+    validate`): locally each through train_somewhere, so --processes N launches N processes."""
+    from selector.errors import require_extra
+    from selector.launcher import LAUNCHERS, Launch
+
+    launch = Launch(root, cfg.data_dir, cfg.dry_run, cfg.slurm_args, cfg.max_parallel, processes=cfg.processes,
+                    nodes=nodes)
+    if cfg.launcher == "local" and not cfg.dry_run and any(p["status"] != "finished" for p in plan):
+        require_extra("the local launcher (it trains here; or use --launcher slurm / print)")
+        import trainer.grpo
+        from selector.cli.train import train_somewhere
+
+        launch.train = lambda run_cfg: train_somewhere(run_cfg, trainer.grpo.train)
+    LAUNCHERS[cfg.launcher](name, plan, launch)
+
+
+def grpo_fields_if_installed() -> set[str] | None:
     """GRPOConfig's fields, to check --set keys while planning (TRL is imported only then); None
     where TRL is not installed (a login node plans without it: each run checks its keys when it
     starts)."""

@@ -46,8 +46,8 @@ def make_parser(subparsers):
 
 def main(cfg: ValidateConfig) -> dict:
     from selector import score, sweep, validate
-    from selector.errors import require_extra
-    from selector.launcher import LAUNCHERS, Launch, check_launcher
+    from selector.cli.sweep import grpo_fields_if_installed, launch_plan
+    from selector.launcher import check_launcher
     from selector.paths import store_dir
     from selector.pools import load_pool
     from selector.store import Store
@@ -71,18 +71,12 @@ def main(cfg: ValidateConfig) -> dict:
     plan = sweep.stored_plan(store, name, options)
     if not plan:
         items = validate.strata(ranking, pool.planted, cfg)
-        plan = sweep.plan_sweep(cfg, template, pool, store, ranking, _grpo_fields() if cfg.set else None, items=items)
+        plan = sweep.plan_sweep(cfg, template, pool, store, ranking, grpo_fields_if_installed() if cfg.set else None, items=items)
         if not cfg.dry_run or cfg.launcher == "slurm":
             sweep.store_plan(store, name, plan, options, root, cfg.data_dir)
     plan = sweep.with_status(store, plan)
     _print_plan(name, plan, pool, ranking, cfg)
-    launch = Launch(root, cfg.data_dir, cfg.dry_run, cfg.slurm_args, cfg.max_parallel)
-    if cfg.launcher == "local" and not cfg.dry_run and any(p["status"] != "finished" for p in plan):
-        require_extra("the local launcher (it trains here; or use --launcher slurm / print)")
-        import trainer.grpo
-
-        launch.train = trainer.grpo.train
-    LAUNCHERS[cfg.launcher](name, plan, launch)
+    launch_plan(name, plan, cfg, root)
     if cfg.dry_run:
         return {"validation": name, "plan": plan}
     plan = sweep.with_status(store, plan)
@@ -97,16 +91,6 @@ def main(cfg: ValidateConfig) -> dict:
     examples = validate.example_gains(store, name)
     _print_results(name, rows, examples, pool, store, history_run, cfg)
     return {"validation": name, "plan": plan, "correlations": rows, "examples": examples}
-
-
-def _grpo_fields() -> set[str] | None:
-    import importlib.util
-
-    if importlib.util.find_spec("trl") is None:
-        return None
-    from trainer.grpo import grpo_fields
-
-    return grpo_fields()
 
 
 def _print_plan(name: str, plan: list[dict], pool, ranking: list[dict], cfg: ValidateConfig) -> None:
