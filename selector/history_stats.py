@@ -118,24 +118,19 @@ def describe(history, top: int = TOP) -> Stats:
 
     cs = curves(history)
     n_app = np.array([c.appearances for c in cs])
-    cuts = np.flatnonzero(np.diff(history.example)) + 1
-    early, late = [], []
-    for a in np.split(history.acc, cuts):
-        q = _quarter(len(a))
-        early.append(a[:q])
-        late.append(a[-q:])
+    # Pool means over every example's first (last) quarter of entries: the curves' quarter means,
+    # weighted by the quarters' lengths.
+    q = np.array([_quarter(c.appearances) for c in cs])
     std = np.array([c.std for c in cs])
-    means = {c.example_id: (c.early, c.late) for c in cs}
-    zero = [c for c in cs if c.std == 0]
+    zero = [c for c in cs if c.std == 0]  # one value throughout: its early mean is that value
     head = cs[:top]
     corr = [c.corr for c in head if c.corr == c.corr] or [float("nan")]
     return Stats(
         examples=len(cs), appearances_min=int(n_app.min()), appearances_median=float(np.median(n_app)),
-        appearances_max=int(n_app.max()), pool_early=float(np.concatenate(early).mean()),
-        pool_late=float(np.concatenate(late).mean()), std_median=float(np.median(std)),
+        appearances_max=int(n_app.max()), pool_early=float(np.average([c.early for c in cs], weights=q)),
+        pool_late=float(np.average([c.late for c in cs], weights=q)), std_median=float(np.median(std)),
         std_p90=float(np.percentile(std, 90)), zero_variance=len(zero),
-        never_solved=sum(means[c.example_id][0] == 0 for c in zero),
-        always_solved=sum(means[c.example_id][0] == 1 for c in zero),
+        never_solved=sum(c.early == 0 for c in zero), always_solved=sum(c.early == 1 for c in zero),
         top=len(head), top_learning=sum(c.learning for c in head), top_corr=(min(corr), max(corr)),
         top_early=(min(c.early for c in head), max(c.early for c in head)),
         top_late=(min(c.late for c in head), max(c.late for c in head)), pi1=cs[0] if cs else None,

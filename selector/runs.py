@@ -130,6 +130,9 @@ PRESETS: dict[str, dict] = {
     },
 }
 
+# Overrides every run's torch_threads setting (trainer/threads.py; read by threads_setting).
+THREADS_ENV = "RLVR_TORCH_THREADS"
+
 # --report-to: where the run's logs go besides the store (TRL's report_to integrations).
 TRACKERS = ("none", "wandb", "trackio", "tensorboard")
 
@@ -327,21 +330,16 @@ def resolve_settings(cfg: TrainConfig, grpo_fields: set[str] | None = None) -> d
     if not isinstance(cfg.processes, int) or cfg.processes < 1:
         raise UserError(f"--processes must be a positive integer, got {cfg.processes!r}")
     threads_setting(values.get("torch_threads"), "--set torch_threads")
-    threads_setting(os.environ.get(THREADS_ENV, "").strip() or None, THREADS_ENV)  # read when the run starts
+    threads_setting(os.environ.get(THREADS_ENV), THREADS_ENV)  # read again when the run starts
     return values
 
 
-THREADS_ENV = "RLVR_TORCH_THREADS"
-
-
 def threads_setting(value, where: str = THREADS_ENV):
-    """A torch_threads setting as trainer/threads.py reads it: None or 0 (torch's default), "auto",
-    or a whole number of threads >= 1; anything else fails in one line naming `where` it came from."""
-    if value in (None, "", 0, "0"):
-        return None
-    if value == "auto":
-        return "auto"
-    text = str(value).strip()
+    """A torch_threads setting as trainer/threads.py reads it: None, blank or 0 (torch's default),
+    "auto", or a whole number of threads >= 1; anything else fails in one line naming `where`."""
+    text = "" if value is None else str(value).strip()
+    if text in ("", "auto"):
+        return text or None
     if isinstance(value, bool) or not text.isdigit():
         raise UserError(f"{where}={value!r}: expected auto, 0 (torch's default) or a whole number of threads >= 1")
     return int(text) or None

@@ -30,6 +30,7 @@ naming what it missed.
 import threading
 from contextlib import contextmanager
 
+
 class Scope:
     """Where patches installed once per process into math-verify act: only inside
     `with scope.enabled():`, in this thread; outside it (the plain path, other threads) math-verify

@@ -40,8 +40,8 @@ def choose(setting) -> int | None:
     """Threads for `setting`: None or 0 = torch's default (leave it), an int = that many,
     "auto" = every core when all are idle now, else 1. RLVR_TORCH_THREADS (the same values) wins
     over all; a value that is none of these fails in one line (selector/runs.py:threads_setting)."""
-    env = os.environ.get(ENV, "").strip()
-    setting = threads_setting(env, ENV) if env else threads_setting(setting, "torch_threads")
+    env = os.environ.get(ENV, "")
+    setting = threads_setting(env, ENV) if env.strip() else threads_setting(setting, "torch_threads")
     if setting != "auto":
         return setting
     cores = os.cpu_count() or 1
