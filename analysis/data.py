@@ -221,7 +221,7 @@ def history_stats(store, run_id: str, top: int = 16) -> dict | None:
     """The run's history statistics (selector/history_stats.py) and, when the authors' file is
     found, theirs: {"labels": [...], "rows": [{statistic, <label>: value, ...}]}. None if the run
     has no history."""
-    from selector.history_stats import describe
+    from selector.history_stats import describe, file_history, side_by_side
     from selector.paths import find_data_file
 
     h = _score_history(store, run_id)
@@ -230,17 +230,8 @@ def history_stats(store, run_id: str, top: int = 16) -> dict | None:
     stats = {run_id: describe(h, top)}
     path, _ = find_data_file(AUTHORS_HISTORY)
     if path is not None:
-        from selector.history import read_history
-        from selector.score import History
-
-        parsed, _ = read_history(path)
-        stats["authors (DSR-sub, step 500)"] = describe(History.from_lists(list(parsed), list(parsed.values())), top)
-    labels = list(stats)
-    rows = [{"statistic": r["statistic"]} for r in stats[run_id].rows()]
-    for label in labels:
-        for row, theirs in zip(rows, stats[label].rows()):
-            row[label] = theirs["value"]
-    return {"labels": labels, "rows": rows}
+        stats["authors (DSR-sub, step 500)"] = describe(file_history(path), top)
+    return {"labels": list(stats), "rows": side_by_side(stats)}
 
 
 def validation(store, name: str | None = None) -> dict | None:

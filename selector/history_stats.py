@@ -135,3 +135,23 @@ def describe(history, top: int = TOP) -> Stats:
         top_early=(min(c.early for c in head), max(c.early for c in head)),
         top_late=(min(c.late for c in head), max(c.late for c in head)), pi1=cs[0] if cs else None,
     )
+
+
+def side_by_side(stats: dict[str, Stats]) -> list[dict]:
+    """Rows {statistic, <label>: value, ...}: several histories' statistics in one table, a column
+    each in the order given (`select history-stats`, the report's section 7)."""
+    labels = list(stats)
+    rows = [{"statistic": r["statistic"]} for r in stats[labels[0]].rows()]
+    for label in labels:
+        for row, theirs in zip(rows, stats[label].rows()):
+            row[label] = theirs["value"]
+    return rows
+
+
+def file_history(path):
+    """A history file in the authors' format ({example_id: [acc, ...]}) as a selector.score.History."""
+    from selector.history import read_history
+    from selector.score import History
+
+    parsed, _ = read_history(path)
+    return History.from_lists(list(parsed), list(parsed.values()))

@@ -36,7 +36,7 @@ def histories(cfg: HistoryStatsConfig) -> dict:
     """Label -> selector.score.History, in the order given (runs first, then files)."""
     from pathlib import Path
 
-    from selector.history import read_history
+    from selector.history_stats import file_history
     from selector.paths import store_dir
     from selector.score import History
     from selector.store import Store
@@ -59,25 +59,19 @@ def histories(cfg: HistoryStatsConfig) -> dict:
             raise UserError(f"run {run_id} has no per-example history (no rollouts recorded)")
         out[run_id] = History(ids, example, epoch, acc)
     for path in files:
-        parsed, _ = read_history(path)
-        out[Path(path).name] = History.from_lists(list(parsed), list(parsed.values()))
+        out[Path(path).name] = file_history(path)
     return out
 
 
 def main(cfg: HistoryStatsConfig) -> list[dict]:
     from selector.cli.output import emit, save
-    from selector.history_stats import describe
+    from selector.history_stats import describe, side_by_side
 
     if cfg.top < 1:
         raise UserError("--top must be >= 1")
     stats = {label: describe(h, cfg.top) for label, h in histories(cfg).items()}
     labels = list(stats)
-    table = [dict(r) for r in next(iter(stats.values())).rows()]
-    for label in labels:
-        for row, theirs in zip(table, stats[label].rows()):
-            row[label] = theirs["value"]
-    for row in table:
-        del row["value"]
+    table = side_by_side(stats)
     if cfg.out:
         save(table, ["statistic"] + labels, cfg.out)
     if cfg.json or cfg.csv:
