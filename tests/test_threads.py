@@ -65,3 +65,19 @@ def test_a_bad_variable_is_refused_before_a_run_is_recorded(monkeypatch):
     monkeypatch.setenv(THREADS_ENV, "two")
     with pytest.raises(UserError, match=f"{THREADS_ENV}='two'"):
         resolve_settings(TrainConfig(pool="toy"))
+
+
+def test_applied_sets_the_threads_inside_and_puts_them_back(monkeypatch):
+    torch = pytest.importorskip("torch")
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        with threads.applied(1) as n:
+            assert n == 1 == torch.get_num_threads()
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError), threads.applied(1):
+            raise RuntimeError("the block failed")
+        assert torch.get_num_threads() == 2  # put back on the way out of a failure too
+    finally:
+        torch.set_num_threads(before)

@@ -26,6 +26,7 @@ def measure(spec: PassRateSpec, pool, store, threads=None, batch_size: int | Non
     from selector.store import FINISHED, RunLog
     from trainer.evaluate import generate, load_for_generation
     from trainer.model import model_path
+    from trainer.threads import applied
 
     run_id = spec.run_id
     existing = store.run(run_id)
@@ -40,18 +41,16 @@ def measure(spec: PassRateSpec, pool, store, threads=None, batch_size: int | Non
     sampling = Sampling(temperature=spec.temperature, samples=spec.samples, max_new_tokens=spec.max_new_tokens, top_p=spec.top_p)
     log.start(attempt, create=create)
     grader = Grader(timeout_s=5.0).start()
-    saved = torch.get_num_threads()
     try:
-        from trainer.threads import apply
-
-        apply(threads)
-        model, tokenizer = load_for_generation(path)
-        cuda = model.device.type == "cuda"
-        per_call = batch_size or max(1, 1024 // spec.samples)
-        with tqdm(total=len(examples), desc=f"base pass rate ({spec.samples} samples each)", unit="example",
-                  file=sys.stderr) as bar, torch.random.fork_rng(devices=[model.device] if cuda else []):
-            torch.manual_seed(spec.seed)
-            outs = generate(model, tokenizer, [list(ex.prompt) for ex in examples], sampling, batch_size=per_call, progress=bar)
+        with applied(threads):
+            model, tokenizer = load_for_generation(path)
+            cuda = model.device.type == "cuda"
+            per_call = batch_size or max(1, 1024 // spec.samples)
+            with tqdm(total=len(examples), desc=f"base pass rate ({spec.samples} samples each)", unit="example",
+                      file=sys.stderr) as bar, torch.random.fork_rng(devices=[model.device] if cuda else []):
+                torch.manual_seed(spec.seed)
+                outs = generate(model, tokenizer, [list(ex.prompt) for ex in examples], sampling, batch_size=per_call,
+                                progress=bar)
         grades = grader.grade_many([t for block in outs for t, _ in block],
                                    [ex.answer for ex, block in zip(examples, outs) for _ in block])
         rows = rollout_rows(run_id, [ex.id for ex in examples], outs, grades, GRADER_VERSION)
@@ -64,6 +63,5 @@ def measure(spec: PassRateSpec, pool, store, threads=None, batch_size: int | Non
         raise
     finally:
         grader.close()
-        torch.set_num_threads(saved)
     log.finish(f"{len(examples)} examples x {spec.samples} samples")
     return run_id

@@ -14,6 +14,7 @@ machine where load comes and goes).
 
 import os
 import time
+from contextlib import contextmanager
 
 from selector.runs import THREADS_ENV as ENV
 from selector.runs import threads_setting
@@ -57,3 +58,17 @@ def apply(setting) -> int:
     if n:
         torch.set_num_threads(n)
     return torch.get_num_threads()
+
+
+@contextmanager
+def applied(setting):
+    """Torch's intra-op threads for `setting` inside the block (the number in use is yielded), and
+    the process's own setting back after it: for work inside a longer process (the toy build, a
+    base pass-rate run) that must not change the threads of what follows."""
+    import torch
+
+    saved = torch.get_num_threads()
+    try:
+        yield apply(setting)
+    finally:
+        torch.set_num_threads(saved)

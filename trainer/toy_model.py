@@ -185,11 +185,9 @@ def build(seed: int = 0, *, force: bool = False, progress: bool = True, out_dir:
 
     bs = TRAIN["batch_size"]
     t0 = time.time()
-    threads = torch.get_num_threads()
-    from trainer.threads import apply
+    from trainer.threads import applied
 
-    apply(THREADS)
-    try:
+    with applied(THREADS):
         tok = make_tokenizer()
         model = make_model(tok, seed)
         data = encode_sft(tok, seed, steps * bs)
@@ -240,8 +238,6 @@ def build(seed: int = 0, *, force: bool = False, progress: bool = True, out_dir:
             shutil.rmtree(out)
         os.replace(tmp, out)
         return out
-    finally:
-        torch.set_num_threads(threads)
 
 
 def ensure_built(seed: int = 0) -> Path:
