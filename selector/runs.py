@@ -102,12 +102,18 @@ PRESETS: dict[str, dict] = {
     "toy": {
         **PAPER_ALGORITHM,
         "model": None,  # the embedded toy model, built on first use
-        # 32 prompts x 8 rollouts: over the 240-example toy pool an epoch is 7 steps and 16 examples
-        # sit each epoch out, as in the paper (128 prompts over 1,209: 9 steps, 57 sit out).
+        # 32 prompts x 8 rollouts a step for 1-shot runs (32 copies of the example) and baselines.
         "prompts_per_step": 32,
+        # A history run takes 30, which divides the 240-example toy pool: an epoch is 8 steps and
+        # every example appears in every one, so 20 epochs (160 steps) show each exactly 20 times
+        # (issue 17's minimum; the authors' history: 44-57). With 32 an epoch is 7 steps and 16
+        # examples sit it out, as in the paper (128 prompts over 1,209: 9 steps, 57 sit out); the
+        # same minimum then took 30 epochs (210 steps, 22-30 appearances), and `select rank --pool
+        # toy` from nothing (build included) took 9-12 minutes on 2 cores, over issue 17's 10.
+        "history_prompts_per_step": 30,
         "micro_batch_size": None,  # all completions of a step at once
         "max_prompt_length": 256,
-        "history_epochs": 30,  # 210 steps: every example appears ~28 times (the authors' history: 44-57)
+        "history_epochs": 20,
         "one_shot_steps": 80,
         "eval_steps": 20,
         "history_eval_steps": 0,
@@ -115,7 +121,7 @@ PRESETS: dict[str, dict] = {
         "max_completion_length": 48,  # the longest toy solution is 42 tokens, then <|im_end|>
         "learning_rate": 3e-5,  # the toy-world notes: 1e-4 damages the model, 1e-5 is slow
         # The history run learns at a third of that. At 3e-5 the toy pool's carry skill is learnt in
-        # ~35 steps (pool accuracy 0.55 -> 0.85 in the first 5 of 30 epochs, then flat), so the
+        # ~35 steps (pool accuracy 0.55 -> 0.85 in the first 5 epochs, then flat), so the
         # history would show a step, not the paper's gentle rise (the authors' 500-step history:
         # pool mean 0.365 -> 0.476, learning curves across the whole run). Used only by history runs
         # (a pool without --examples and without --max-steps); full-pool baselines train at the
@@ -286,10 +292,12 @@ def resolve_settings(cfg: TrainConfig, grpo_fields: set[str] | None = None) -> d
     from selector.rewards import get_reward
 
     values = preset(cfg.preset or default_preset(cfg.pool))
+    given = set()  # the settings the user gave (flags and --set), which win over every kind's default
     for f in dataclasses.fields(TrainOptions):
         v = getattr(cfg, f.name)
         if f.name in values and v is not None and f.name != "model":
             values[f.name] = v
+            given.add(f.name)
     if cfg.model:
         values["model"] = cfg.model
     if cfg.set:
@@ -302,7 +310,13 @@ def resolve_settings(cfg: TrainConfig, grpo_fields: set[str] | None = None) -> d
             if not eq or not key.isidentifier() or (settable is not None and key not in settable):
                 raise UserError(f"--set {item!r}: expected KEY=VALUE with KEY a GRPOConfig field or a preset key (e.g. top_k=50)")
             values[key] = _parse_value(raw.strip())
-    if values["lora_r"] and cfg.learning_rate is None and "learning_rate=" not in (cfg.set or ""):
+            given.add(key)
+    # A learning rate or batch the user gives applies to history runs too (unless the history's own
+    # is given as well): prepare() uses history_* only where set.
+    for key in ("learning_rate", "prompts_per_step"):
+        if key in given and f"history_{key}" not in given:
+            values[f"history_{key}"] = None
+    if values["lora_r"] and "learning_rate" not in given:
         values["learning_rate"] = values.get("lora_learning_rate", float(f"{10 * values['learning_rate']:.6g}"))
     if not isinstance(values["lora_r"], int) or values["lora_r"] < 0:
         raise UserError(f"--lora-r must be an integer >= 0, got {values['lora_r']!r}")
@@ -320,7 +334,9 @@ def resolve_settings(cfg: TrainConfig, grpo_fields: set[str] | None = None) -> d
         values["beta"] = 0.0
     if "entropy" not in terms:
         values["entropy_coef"] = 0.0
-    for key in ("prompts_per_step", "num_generations"):
+    for key in ("prompts_per_step", "num_generations", "history_prompts_per_step"):
+        if key == "history_prompts_per_step" and values.get(key) is None:
+            continue
         if not isinstance(values.get(key), int) or values[key] < 1:
             raise UserError(f"--{key.replace('_', '-')} must be a positive integer, got {values.get(key)!r}")
     if values["num_generations"] < 2:
@@ -366,8 +382,12 @@ def run_id_for(kind: str, pool_name: str, example_ids, values: dict, cfg: TrainC
     command finds its run again (to skip it when finished, or to --resume it)."""
     from selector.paths import slug
 
-    # How many CPU threads a run uses changes its speed, not its results: not part of the id.
-    values = {k: v for k, v in values.items() if k != "torch_threads"}
+    # How many CPU threads a run uses changes its speed, not its results: not part of the id. Nor
+    # are the per-kind defaults (history_*, one_shot_steps): prepare() has resolved them into the
+    # run's own max_steps, learning_rate, eval_steps and prompts_per_step, so a change to the
+    # history recipe leaves the ids of 1-shot runs (and the runs a store holds) as they were.
+    values = {k: v for k, v in values.items()
+              if k != "torch_threads" and k != "one_shot_steps" and not k.startswith("history_")}
     key = json.dumps({"kind": kind, "pool": pool_name, "examples": example_ids, "values": values, "seed": cfg.seed,
                       "reward": cfg.reward, "lora_r": values.get("lora_r") or 0}, sort_keys=True, default=str)
     digest = hashlib.sha256(key.encode()).hexdigest()[:10]
@@ -412,6 +432,8 @@ def prepare(cfg: TrainConfig, pool=None, store=None, grpo_fields: set[str] | Non
     example_ids = resolve_examples(store, pool, cfg.examples, cfg.score) if cfg.examples else None
     kind = "history" if example_ids is None else ("one_shot" if len(example_ids) == 1 else "few_shot")
 
+    if example_ids is None and values.get("history_prompts_per_step"):
+        values["prompts_per_step"] = values["history_prompts_per_step"]  # the toy preset's (see PRESETS)
     prompts = values["prompts_per_step"]
     rows = build_rows(pool, example_ids, prompts)
     if example_ids is None and len(rows) < prompts:
@@ -427,7 +449,7 @@ def prepare(cfg: TrainConfig, pool=None, store=None, grpo_fields: set[str] | Non
     values = {**values, "max_steps": max_steps}
     if example_ids is None and cfg.eval_steps is None:
         values["eval_steps"] = values.get("history_eval_steps", 0)
-    if example_ids is None and cfg.learning_rate is None and values.get("history_learning_rate"):
+    if example_ids is None and values.get("history_learning_rate"):
         values["learning_rate"] = values["history_learning_rate"]
     if values.get("eval_steps") and values.get("eval_benchmarks"):
         from selector.benchmarks import parse_names

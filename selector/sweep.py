@@ -188,8 +188,10 @@ def run_config(template: TrainConfig, item: Item, seed: int) -> TrainConfig:
     if item.examples is None:
         p = preset(template.preset)
         cfg = dataclasses.replace(cfg, max_steps=template.max_steps or p["one_shot_steps"],
+                                  prompts_per_step=template.prompts_per_step or p["prompts_per_step"],
                                   eval_steps=template.eval_steps if template.eval_steps is not None else p["eval_steps"],
-                                  # at the 1-shot rate, not a history run's (the toy preset's history_learning_rate)
+                                  # at the 1-shot rate and batch, not a history run's (the toy preset's
+                                  # history_learning_rate and history_prompts_per_step)
                                   learning_rate=template.learning_rate or p["learning_rate"])
     return cfg
 

@@ -41,10 +41,10 @@ from dataclasses import dataclass
 # Bump when the data or the model recipe changes: it is part of the cache key (model_dir).
 RECIPE_VERSION = "r3"
 
-# 240 examples: with the toy preset's 32 prompts per step an epoch is 7 steps (16 examples sit
-# each one out), so its 30-epoch history run (210 steps) shows every example ~28 times (the
-# authors' history: 44-57 appearances per example). The issue-17 probe: a 240-example subset took
-# the ranks' bootstrap intervals from 1-1033 (1,200 examples, 4 epochs) to 1-6.
+# 240 examples: the toy preset's history run takes 30 prompts a step, so an epoch is 8 steps and
+# its 20 epochs (160 steps) show every example exactly 20 times (the authors' history: 44-57
+# appearances per example). The issue-17 probe: a 240-example subset took the ranks' bootstrap
+# intervals from 1-1033 (1,200 examples, 4 epochs) to 1-6.
 POOL_SIZE = 240
 BENCHMARK_SIZE = 400
 # Planted pathologies in the pool, like DSR-sub's π1207 (a wrong label) and π1208 (beyond the model).

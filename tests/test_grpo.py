@@ -181,10 +181,10 @@ def test_select_rank_pool_toy_runs_end_to_end(tmp_path, capsys):
     assert [r["pi"] for r in rows] == [f"pi{i}" for i in range(1, 17)]
     store = Store.open(tmp_path / "store")
     got = store.rows("SELECT count(*) AS n, count(DISTINCT step) AS steps FROM rollouts")[0]
-    # the toy preset: 32 prompts x 8 rollouts per step; 6 steps stay inside the first epoch
-    # (240 // 32 = 7 steps), so every prompt is a different example
-    assert got == {"n": 6 * 32 * 8, "steps": 6}
-    assert store.rows("SELECT count(DISTINCT example_id) AS n FROM scores WHERE score = 'variance'")[0]["n"] == 6 * 32
+    # the toy preset's history: 30 prompts x 8 rollouts per step; 6 steps stay inside the first
+    # epoch (240 // 30 = 8 steps), so every prompt is a different example
+    assert got == {"n": 6 * 30 * 8, "steps": 6}
+    assert store.rows("SELECT count(DISTINCT example_id) AS n FROM scores WHERE score = 'variance'")[0]["n"] == 6 * 30
 
 
 def test_rollouts_are_flushed_at_every_checkpoint_and_at_the_end(tmp_path, pool12, tiny_model):
