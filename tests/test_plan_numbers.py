@@ -259,9 +259,10 @@ def test_a_planned_run_is_the_template_with_its_examples_seed_and_reward():
     assert one == dataclasses.replace(template, examples="e1,e2", seed=7, reward="outcome", run_id=None, resume=False)
     whole = run_config(template, Item("format reward", "format-reward", None, reward="format"), seed=2)
     toy = preset("toy")
-    # A whole-pool baseline runs as long as a 1-shot run and is evaluated like one.
+    # A whole-pool baseline runs as long as a 1-shot run, at its batch, and is evaluated like one.
     assert whole == dataclasses.replace(template, examples=None, seed=2, reward="format", run_id=None, resume=False,
-                                        max_steps=toy["one_shot_steps"], eval_steps=toy["eval_steps"])
+                                        max_steps=toy["one_shot_steps"], eval_steps=toy["eval_steps"],
+                                        prompts_per_step=toy["prompts_per_step"])
     set_steps = dataclasses.replace(template, max_steps=5, eval_steps=0)
     assert (run_config(set_steps, Item("full pool", "full-pool", None), 0).max_steps,
             run_config(set_steps, Item("full pool", "full-pool", None), 0).eval_steps) == (5, 0)  # given: kept
@@ -272,9 +273,10 @@ def test_a_whole_pool_baseline_trains_at_the_one_shot_rate_and_length_of_its_pre
     from selector.sweep import Item, run_config
 
     whole = Item("full pool", "full-pool", None)
-    # The toy preset: 80 one-shot steps, evaluated every 20, at 3e-5 (not its history rate, 1e-5).
+    # The toy preset: 80 one-shot steps, evaluated every 20, at 3e-5 and 32 prompts a step (not its
+    # history's 1e-5 and 30).
     toy = run_config(TrainConfig(pool="p", preset="toy"), whole, 0)
-    assert (toy.examples, toy.max_steps, toy.eval_steps, toy.learning_rate) == (None, 80, 20, 3e-5)
+    assert (toy.examples, toy.max_steps, toy.eval_steps, toy.learning_rate, toy.prompts_per_step) == (None, 80, 20, 3e-5, 32)
     # The LoRA paper preset: 2000 steps, every 20, at 1e-5.
     lora = run_config(TrainConfig(pool="p", preset="paper-qwen2.5-math-1.5b-lora"), whole, 0)
     assert (lora.max_steps, lora.eval_steps, lora.learning_rate) == (2000, 20, 1e-5)
