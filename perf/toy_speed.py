@@ -9,7 +9,7 @@ Both sides are `trainer.grpo.train` history runs over the toy pool (evaluation o
 off), started one after the other in this process, alternating which goes first:
 - before: the toy preset as it was before issue 17: 16 prompts x 8 rollouts per step, up to 56
   new tokens, torch's default intra-op threads (one per core);
-- now: the toy preset as it is (`selector/runs.py`).
+- now: the toy preset's history run as it is (`selector/runs.py`: 30 prompts x 8 rollouts).
 A step's time is the wall time between two `on_step_end` callbacks; the first 2 steps of each run
 are not counted. Rollouts per second = completions per step / median step time. Target: >= 2x.
 The import time of the training stack (`import trainer.grpo` + TRL), paid once per process, is
@@ -36,7 +36,7 @@ def run(model: str, store: Path, steps: int, name: str, overrides: str | None):
     import torch
     from transformers import TrainerCallback
 
-    from selector.runs import TrainConfig, resolve_settings
+    from selector.runs import TrainConfig, prepare
     from trainer.grpo import train
 
     class Timer(TrainerCallback):
@@ -53,7 +53,7 @@ def run(model: str, store: Path, steps: int, name: str, overrides: str | None):
     timer = Timer()
     cfg = TrainConfig(pool="toy", preset="toy", model=model, store=str(store), max_steps=steps, eval_steps=0, run_id=name,
                       set=",".join(x for x in ("save_steps=100000", overrides) if x))
-    values = resolve_settings(cfg)
+    values = prepare(cfg).values  # as the run resolves them (a history run's own batch: history_prompts_per_step)
     try:
         train(cfg, callbacks=(timer,))
     finally:
