@@ -124,8 +124,8 @@ PRESETS: dict[str, dict] = {
         # ~35 steps (pool accuracy 0.55 -> 0.85 in the first 5 epochs, then flat), so the
         # history would show a step, not the paper's gentle rise (the authors' 500-step history:
         # pool mean 0.365 -> 0.476, learning curves across the whole run). Used only by history runs
-        # (a pool without --examples and without --max-steps); full-pool baselines train at the
-        # 1-shot rate (selector/sweep.py:run_config).
+        # (a pool without --examples), and not where a learning rate is given (flag or --set);
+        # full-pool baselines train at the 1-shot rate (selector/sweep.py:run_config).
         "history_learning_rate": 1e-5,
         "bf16": False,
         "activation_checkpointing": False,
